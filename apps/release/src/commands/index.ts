@@ -1,0 +1,4 @@
+import type { Handler } from '../context.js';
+
+/** Handlers by command name. A command of CONTRACT §3 without one here says "not built yet" and exits 2. */
+export const handlers: Partial<Record<string, Handler>> = {};

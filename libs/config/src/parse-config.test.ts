@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, environmentOrder, getService, parseConfig, pinPath } from './index.js';
+
+const minimal = { services: { api: {} } };
+const text = (value: unknown) => JSON.stringify(value, null, 2);
+
+function problemsOf(value: unknown): string[] {
+  try {
+    parseConfig(typeof value === 'string' ? value : text(value));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the defaults of CONTRACT §1', () => {
+    const config = parseConfig(text(minimal));
+    expect(config).toMatchObject({
+      mainBranch: 'main',
+      scheme: 'per-service',
+      registry: 'oci-layout:.slipway/images',
+      insecureRegistries: [],
+      environments: {},
+      pins: { repo: '.', path: 'deploy/{environment}/{service}.yaml', format: 'pin' },
+    });
+    expect(getService(config, 'api')).toMatchObject({ name: 'api', project: 'api', kind: 'image', image: 'oci-layout:.slipway/images/api' });
+  });
+
+  it('accepts the example of CONTRACT §1', () => {
+    const config = parseConfig(
+      text({
+        $schema: './tools/schema/services.schema.json',
+        repository: 'acme/platform',
+        mainBranch: 'main',
+        scheme: 'per-service',
+        registry: 'ghcr.io/acme',
+        insecureRegistries: [],
+        environments: {
+          staging: {},
+          canary: { after: 'staging' },
+          production: { after: 'canary', approvals: 1, approvers: ['release-manager'] },
+        },
+        pins: { repo: '.', path: 'deploy/{environment}/{service}.yaml', format: 'pin' },
+        services: {
+          api: { project: 'api', build: { type: 'docker', context: 'apps/api' } },
+          vault: { project: 'vault', image: 'ghcr.io/acme/vault-server' },
+          cli: { project: 'cli', kind: 'npm' },
+        },
+      }),
+    );
+    expect(getService(config, 'api').image).toBe('ghcr.io/acme/api');
+    expect(getService(config, 'vault').image).toBe('ghcr.io/acme/vault-server');
+    expect(getService(config, 'cli').kind).toBe('npm');
+    expect(environmentOrder(config)).toEqual(['staging', 'canary', 'production']);
+    expect(pinPath(config, 'api', 'canary')).toBe('deploy/canary/api.yaml');
+  });
+
+  it('orders environments by their after chain, not by key order', () => {
+    const config = parseConfig(
+      text({ ...minimal, environments: { production: { after: 'canary' }, canary: { after: 'staging' }, staging: {} } }),
+    );
+    expect(environmentOrder(config)).toEqual(['staging', 'canary', 'production']);
+  });
+
+  it.each([
+    ['bad JSON', '{ "services": { "api": {} }, }', /services\.json: not valid JSON at line 1, column \d+/],
+    ['an unknown top-level key', { ...minimal, registy: 'ghcr.io/acme' }, /^registy: unknown key/],
+    ['an unknown service key', { services: { api: { projct: 'api' } } }, /^services\.api\.projct: unknown key/],
+    ['an uppercase service name', { services: { API: {} } }, /^services\.API: service names are lowercase .*\(got "API"\)/],
+    ['a service name with a slash', { services: { 'a/b': {} } }, /^services\["a\/b"\]: service names are lowercase/],
+    ['an unknown after', { ...minimal, environments: { prod: { after: 'stagin' } } }, /^environments\.prod\.after: unknown environment "stagin"/],
+    ['a layer build without dir', { services: { api: { build: { type: 'layer', from: 'scratch' } } } }, /^services\.api\.build\.dir: required/],
+    ['a docker build without context', { services: { api: { build: { type: 'docker' } } } }, /^services\.api\.build\.context: required/],
+    ['an unknown build type', { services: { api: { build: { type: 'nix' } } } }, /^services\.api\.build\.type: must be one of "docker", "layer", "prebuilt" \(got "nix"\)/],
+    ['a field of another build type', { services: { api: { build: { type: 'prebuilt', from: '{image}:sha-{sha7}', dir: 'x' } } } }, /^services\.api\.build\.dir: unknown key/],
+    ['an unknown scheme', { ...minimal, scheme: 'monorepo' }, /^scheme: .*"per-service".*\(got "monorepo"\)/],
+    ['a path escaping the workspace', { services: { api: { build: { type: 'layer', from: 'scratch', dir: '../x' } } } }, /^services\.api\.build\.dir: build\.dir must be a path inside the workspace/],
+    ['more approvals than approvers', { ...minimal, environments: { p: { approvals: 2, approvers: ['a'] } } }, /^environments\.p\.approvals: needs 2 approvals but lists only 1/],
+    ['a cycle of environments', { ...minimal, environments: { a: { after: 'b' }, b: { after: 'a' } } }, /cycle: a → b → a/],
+    ['an npm service with a build', { services: { cli: { kind: 'npm', build: { type: 'prebuilt', from: 'x' } } } }, /^services\.cli\.build: an npm service/],
+    ['no services', { services: {} }, /^services: at least one service/],
+    ['a bad repository', { ...minimal, repository: 'acme' }, /^repository: must be a GitHub "owner\/name"/],
+    ['a non-object', '[]', /\(root\): /],
+  ])('rejects %s, naming the path', (_what, input, expected) => {
+    const problems = problemsOf(input);
+    expect(problems.some((p) => expected.test(p)), problems.join('\n')).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({ services: { API: {}, api: { projct: 'x' } }, scheme: 'x' });
+    expect(problems).toHaveLength(3);
+  });
+
+  it('names the unknown service and lists the known ones', () => {
+    const config = parseConfig(text({ services: { api: {}, vault: {} } }));
+    expect(() => getService(config, 'web')).toThrow('unknown service "web" (services.json has: api, vault)');
+  });
+});

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+// The services.json schema of CONTRACT §1. Strict objects everywhere: a typo must fail loudly,
+// not silently fall back to a default.
+
+export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const ENV_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+const serviceName = z
+  .string()
+  .regex(SERVICE_NAME, 'service names are lowercase letters, digits and "-", start with a letter, at most 63 characters');
+
+const envName = z
+  .string()
+  .regex(ENV_NAME, 'environment names are lowercase letters, digits and "-", start with a letter, at most 63 characters');
+
+const nonEmpty = (what: string) => z.string().min(1, `${what} must not be empty`);
+
+// A relative path inside the workspace: no absolute paths, no escaping with "..".
+const workspacePath = (what: string) =>
+  nonEmpty(what).refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
+    message: `${what} must be a path inside the workspace (relative, no "..")`,
+  });
+
+export const dockerBuildSchema = z.strictObject({
+  type: z.literal('docker'),
+  context: workspacePath('build.context').describe('Docker build context, relative to the workspace root.'),
+  dockerfile: workspacePath('build.dockerfile').optional().describe('Dockerfile path; default <context>/Dockerfile.'),
+  platforms: z.array(nonEmpty('platform')).min(1).optional().describe('e.g. ["linux/amd64", "linux/arm64"].'),
+});
+
+export const layerBuildSchema = z.strictObject({
+  type: z.literal('layer'),
+  from: nonEmpty('build.from').describe('Base image reference, or "scratch".'),
+  dir: workspacePath('build.dir').describe('Folder appended as one reproducible layer.'),
+  entrypoint: z.array(z.string()).optional().describe('Image entrypoint, e.g. ["node", "/app/server.js"].'),
+  prefix: z.string().optional().describe('Where the folder lands in the image; default "app/".'),
+});
+
+export const prebuiltBuildSchema = z.strictObject({
+  type: z.literal('prebuilt'),
+  from: nonEmpty('build.from').describe(
+    'Template of the image CI already built for this commit, e.g. "{image}:sha-{sha7}". Never a mutable tag.',
+  ),
+});
+
+export const buildSchema = z.discriminatedUnion('type', [dockerBuildSchema, layerBuildSchema, prebuiltBuildSchema]);
+
+export const IMAGE_TAG_EXTRAS = ['X.Y.Z', 'X.Y', 'X', 'latest'] as const;
+
+export const serviceSchema = z.strictObject({
+  project: nonEmpty('project').optional().describe('Nx project holding the code; default: the service name.'),
+  root: workspacePath('root').optional().describe('Folder of the code; default: from the Nx project graph.'),
+  kind: z.enum(['image', 'npm']).default('image').describe('"image" (default) or "npm" (published with npm, no image).'),
+  image: nonEmpty('image').optional().describe('Image repository; default <registry>/<service>.'),
+  build: buildSchema.optional(),
+  imageTags: z
+    .array(z.enum(IMAGE_TAG_EXTRAS))
+    .optional()
+    .describe('Extra tags for a stable release besides vX.Y.Z: "X.Y.Z", "X.Y", "X", "latest". Prereleases never get them.'),
+  makeLatest: z
+    .boolean()
+    .default(false)
+    .describe("Whether this service's stable releases become the repository's \"Latest\" GitHub release."),
+});
+
+export const environmentSchema = z.strictObject({
+  after: envName.optional().describe('The environment a digest must be in before it can come here.'),
+  approvals: z.int().min(0).optional().describe('How many distinct approvers a promotion needs.'),
+  approvers: z.array(nonEmpty('approver')).optional().describe('Who may approve; names outside this list do not count.'),
+});
+
+export const pinsSchema = z.strictObject({
+  repo: nonEmpty('pins.repo').default('.').describe('GitOps checkout: "." (this repo), a path, or a git URL.'),
+  path: nonEmpty('pins.path')
+    .default('deploy/{environment}/{service}.yaml')
+    .describe('Pin file path template: {environment}, {service}.'),
+  format: z.enum(['pin', 'helm', 'kustomize']).default('pin'),
+});
+
+export const dispatchSchema = z.strictObject({
+  eventType: nonEmpty('dispatch.eventType').default('slipway-deploy').describe('repository_dispatch event type.'),
+  repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be "owner/name"').optional().describe('Default: repository.'),
+});
+
+export const servicesFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    repository: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'must be a GitHub "owner/name"')
+      .optional()
+      .describe('GitHub owner/name; omit to run without GitHub.'),
+    mainBranch: nonEmpty('mainBranch').default('main'),
+    scheme: z.enum(['per-service', 'single', 'staging-line']).default('per-service'),
+    registry: nonEmpty('registry')
+      .default('oci-layout:.slipway/images')
+      .describe('Default image = <registry>/<service>. "oci-layout:<dir>" stores images on disk (the embedded default).'),
+    insecureRegistries: z.array(nonEmpty('host')).default([]).describe('Hosts spoken to over plain http.'),
+    environments: z.record(envName, environmentSchema).default({}).describe('Promotion chain, in order.'),
+    pins: pinsSchema.default({ repo: '.', path: 'deploy/{environment}/{service}.yaml', format: 'pin' }),
+    dispatch: dispatchSchema.optional().describe('Send a repository_dispatch with the digest when a deploying tag is published.'),
+    changelog: z
+      .strictObject({ path: nonEmpty('changelog.path').describe('Per-version notes file, e.g. docs/development/CHANGELOGS/{version}.md') })
+      .optional(),
+    services: z.record(serviceName, serviceSchema).refine((s) => Object.keys(s).length > 0, 'at least one service is needed'),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, env] of Object.entries(config.environments)) {
+      if (env.after !== undefined && !(env.after in config.environments)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'after'],
+          input: env.after,
+          message: `unknown environment "${env.after}" (known: ${Object.keys(config.environments).join(', ')})`,
+        });
+      }
+      if (env.approvers && env.approvals !== undefined && env.approvals > env.approvers.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'approvals'],
+          input: env.approvals,
+          message: `needs ${env.approvals} approvals but lists only ${env.approvers.length} approver(s)`,
+        });
+      }
+    }
+    const cycle = findAfterCycle(config.environments);
+    if (cycle?.[0] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environments', cycle[0], 'after'],
+        input: config.environments[cycle[0]]?.after,
+        message: `environments form a cycle: ${cycle.join(' → ')}`,
+      });
+    }
+    for (const [name, service] of Object.entries(config.services)) {
+      if (service.kind === 'npm' && service.build) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', name, 'build'],
+          input: service.build,
+          message: 'an npm service is published with npm and has no image build',
+        });
+      }
+      if (service.kind === 'npm' && service.image) {
+        ctx.addIssue({ code: 'custom', path: ['services', name, 'image'], input: service.image, message: 'an npm service has no image' });
+      }
+    }
+  });
+
+function findAfterCycle(environments: Record<string, { after?: string | undefined }>): string[] | undefined {
+  for (const start of Object.keys(environments)) {
+    const seen = [start];
+    let next = environments[start]?.after;
+    while (next !== undefined && next in environments) {
+      if (next === start) return [...seen, next];
+      if (seen.includes(next)) break;
+      seen.push(next);
+      next = environments[next]?.after;
+    }
+  }
+  return undefined;
+}
+
+export type ServicesFileInput = z.input<typeof servicesFileSchema>;
+export type ServicesFile = z.output<typeof servicesFileSchema>;
+export type ServiceConfig = z.output<typeof serviceSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type BuildConfig = z.output<typeof buildSchema>;
+export type Scheme = ServicesFile['scheme'];

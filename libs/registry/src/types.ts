@@ -1,0 +1,69 @@
+// The registry port: what publish, promote and the builders need from a place that stores
+// images. Implemented over HTTP by the OCI distribution client and on disk by the OCI image
+// layout store, so every caller works against either.
+
+export const MediaTypes = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+} as const;
+
+/** Every manifest media type we accept, in the order we ask for them. */
+export const MANIFEST_ACCEPT = [
+  MediaTypes.ociIndex,
+  MediaTypes.ociManifest,
+  MediaTypes.dockerManifestList,
+  MediaTypes.dockerManifest,
+] as const;
+
+export interface Platform {
+  architecture: string;
+  os: string;
+  variant?: string;
+}
+
+/** An OCI content descriptor. */
+export interface Descriptor {
+  mediaType: string;
+  /** `sha256:<64 hex>` */
+  digest: string;
+  size: number;
+  platform?: Platform;
+  annotations?: Record<string, string>;
+}
+
+/** A manifest exactly as stored: its bytes are what the digest covers. */
+export interface StoredManifest {
+  mediaType: string;
+  digest: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * A parsed image reference. `registry` is a host (`ghcr.io`, `127.0.0.1:5000`) or
+ * `oci-layout:<dir>` for the on-disk store.
+ */
+export interface ImageRef {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export interface Registry {
+  /** Where `reference` (tag or digest) points now; `undefined` only when the registry says it is absent (404). */
+  resolve(repository: string, reference: string): Promise<Descriptor | undefined>;
+  /** The manifest's bytes, verified against the digest requested or returned. */
+  getManifest(repository: string, reference: string): Promise<StoredManifest>;
+  /** Store a manifest under a tag or its digest; returns its digest. */
+  putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Uint8Array }): Promise<string>;
+  hasBlob(repository: string, digest: string): Promise<boolean>;
+  getBlob(repository: string, digest: string): Promise<Uint8Array>;
+  /** Upload a blob unless already present. */
+  pushBlob(repository: string, blob: { digest: string; bytes: Uint8Array }): Promise<void>;
+  /** Every tag of the repository, across every page. */
+  listTags(repository: string): Promise<string[]>;
+}
