@@ -1,4 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import { slipwayTestConfig } from '../../tools/testing/vitest-preset.js';
+import { slipwayTestConfig } from '../../tools/vitest-preset.js';
 
 export default defineConfig(slipwayTestConfig());
