@@ -1,4 +1,7 @@
 import type { Handler } from '../context.js';
+import { tagInspect } from './tag-inspect.js';
 
 /** Handlers by command name. A command of CONTRACT §3 without one here says "not built yet" and exits 2. */
-export const handlers: Partial<Record<string, Handler>> = {};
+export const handlers: Partial<Record<string, Handler>> = {
+  'tag inspect': tagInspect,
+};
