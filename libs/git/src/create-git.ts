@@ -1,0 +1,250 @@
+import { GitError, InvalidRefError, NonFastForwardError, RebaseConflictError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
+import type { RefTarget } from './errors.js';
+import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.js';
+import { LOG_FORMAT, parseLog } from './parse-log.js';
+import { looksLikeExists, looksLikeNonFastForward, parsePushPorcelain } from './parse-push.js';
+import type { PushOutcome } from './parse-push.js';
+import { asRefNotFound, checkRef, createRunner } from './run-git.js';
+import type { SourceControl, TagInfo } from './types.js';
+
+export interface GitOptions {
+  /** Any folder inside the work tree. */
+  cwd: string;
+  /** Extra environment for git (merged over process.env). */
+  env?: Record<string, string | undefined>;
+  /** Strings to scrub from errors besides URL credentials (e.g. a token passed through `env`). */
+  secrets?: readonly string[];
+}
+
+const REMOTE = 'origin';
+// A user's push.followTags would push every annotated tag on the pushed history; Slipway pushes
+// exactly one ref per push (GitHub drops tag push events when more than three arrive at once).
+const PUSH = ['push', '--porcelain', '--no-follow-tags', REMOTE] as const;
+
+export function createGit(options: GitOptions): SourceControl {
+  const run = createRunner(options);
+
+  async function resolveCommit(ref: string): Promise<string> {
+    checkRef(ref);
+    const args = ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`];
+    let result;
+    try {
+      result = await run(args, { okStatus: [0, 1] });
+    } catch (error) {
+      throw asRefNotFound(error, ref);
+    }
+    // --quiet: a missing revision is exit 1 with nothing on stderr.
+    if (result.status === 1) throw new RefNotFoundError(ref, { command: `git ${args.join(' ')}`, status: 1 });
+    return result.stdout.trim();
+  }
+
+  async function fetchBranch(branch: string): Promise<string> {
+    checkRef(branch, 'branch');
+    const tracking = `refs/remotes/${REMOTE}/${branch}`;
+    try {
+      await run(['fetch', '--no-tags', '--no-write-fetch-head', REMOTE, `+refs/heads/${branch}:${tracking}`]);
+    } catch (error) {
+      throw asRefNotFound(error, `${REMOTE}/${branch}`);
+    }
+    return resolveCommit(tracking);
+  }
+
+  async function remoteRef(ref: string): Promise<RefTarget | undefined> {
+    checkRef(ref);
+    const { stdout } = await run(['ls-remote', REMOTE, ref, `${ref}^{}`]);
+    let object: string | undefined;
+    let peeled: string | undefined;
+    for (const line of stdout.split('\n')) {
+      const [sha = '', name = ''] = line.split('\t');
+      // ls-remote matches patterns by their tail; keep the exact ref only.
+      if (name === ref) object = sha;
+      else if (name === `${ref}^{}`) peeled = sha;
+    }
+    return object === undefined ? undefined : { object, commit: peeled ?? object };
+  }
+
+  async function localTag(name: string): Promise<RefTarget | undefined> {
+    const peel = async (rev: string): Promise<string | undefined> => {
+      const { stdout, status } = await run(['rev-parse', '--verify', '--quiet', rev], { okStatus: [0, 1] });
+      return status === 0 ? stdout.trim() : undefined;
+    };
+    const object = await peel(`refs/tags/${name}`);
+    const commit = object === undefined ? undefined : await peel(`refs/tags/${name}^{commit}`);
+    return object === undefined ? undefined : { object, commit: commit ?? object };
+  }
+
+  /** After a rejected push: if the ref now exists on origin it was a lost race or a re-push. */
+  async function existsError(ref: string, outcome: PushOutcome | undefined, stderr: string, command: string): Promise<never> {
+    const existing = await remoteRef(ref);
+    if (existing) throw new RefExistsError(ref, existing, { command, stderr });
+    throw new GitError(`push of ${ref} rejected: ${outcome?.summary || stderr.trim() || 'no reason given'}`, { command, stderr, status: 1 });
+  }
+
+  return {
+    cwd: options.cwd,
+
+    async listTags(prefix = []) {
+      const prefixes = typeof prefix === 'string' ? [prefix] : [...prefix];
+      const { stdout } = await run(['for-each-ref', `--format=${TAG_FORMAT}`, ...tagPatterns(prefixes)]);
+      const raw = parseTagLines(stdout, prefixes);
+      const tags: TagInfo[] = [];
+      const deeper: typeof raw = [];
+      for (const r of raw) {
+        const info = toTagInfo(r);
+        if (info) tags.push(info);
+        else if (r.objectType === 'tag' && r.peeledType === 'tag') deeper.push(r);
+        // Tags of trees or blobs name no commit: they cannot be releases.
+      }
+      if (deeper.length > 0) {
+        // Tags of tags are rare; peel them fully in one more call.
+        const { stdout: peeled, status } = await run(
+          ['rev-parse', '--verify', '--quiet', ...deeper.map((r) => `refs/tags/${r.name}^{commit}`)],
+          { okStatus: [0, 1] },
+        );
+        const shas = peeled.split('\n');
+        if (status === 0) deeper.forEach((r, i) => tags.push({ name: r.name, object: r.object, commit: shas[i] ?? '', annotated: true, date: r.date }));
+      }
+      return tags;
+    },
+
+    async isAncestor(commit, ref) {
+      checkRef(commit);
+      checkRef(ref);
+      try {
+        const { status } = await run(['merge-base', '--is-ancestor', commit, ref], { okStatus: [0, 1] });
+        return status === 0;
+      } catch (error) {
+        throw asRefNotFound(error, `${commit} or ${ref}`);
+      }
+    },
+
+    resolveCommit,
+
+    async logBetween({ from, to, paths = [] }) {
+      checkRef(to);
+      if (from !== undefined) checkRef(from);
+      const range = from === undefined ? to : `${from}..${to}`;
+      try {
+        const { stdout } = await run([
+          'log',
+          '-z',
+          '--no-color',
+          '--no-show-signature',
+          '--no-renames',
+          '--no-relative',
+          '--diff-merges=first-parent',
+          '--name-only',
+          // Paths choose the commits; each commit still lists all of its files.
+          '--full-diff',
+          `--format=${LOG_FORMAT}`,
+          range,
+          '--',
+          ...paths.map((p) => `:(top,literal)${p}`),
+        ]);
+        return parseLog(stdout);
+      } catch (error) {
+        throw asRefNotFound(error, range);
+      }
+    },
+
+    async changedFiles(base, head) {
+      checkRef(base);
+      checkRef(head);
+      try {
+        const { stdout } = await run(['diff', '--name-only', '-z', '--no-renames', '--no-relative', '--no-ext-diff', `${base}...${head}`, '--']);
+        return stdout.split('\0').filter((f) => f !== '');
+      } catch (error) {
+        throw asRefNotFound(error, `${base}...${head}`);
+      }
+    },
+
+    async createTag({ name, commit, message }) {
+      checkRef(name, 'tag name');
+      checkRef(commit);
+      const existing = await localTag(name);
+      if (existing) throw new RefExistsError(`refs/tags/${name}`, existing);
+      try {
+        await run(['tag', '--annotate', '--no-sign', '--cleanup=verbatim', '-m', message, name, commit]);
+      } catch (error) {
+        if (error instanceof GitError && /already exists/.test(error.stderr)) {
+          throw new RefExistsError(`refs/tags/${name}`, await localTag(name), error);
+        }
+        if (error instanceof GitError && /not a valid tag name/.test(error.stderr)) {
+          throw new InvalidRefError(name, 'not a valid tag name (see git check-ref-format)', error);
+        }
+        throw asRefNotFound(error, commit);
+      }
+      const { stdout } = await run(['rev-parse', `refs/tags/${name}`]);
+      return stdout.trim();
+    },
+
+    async pushTag(name) {
+      checkRef(name, 'tag name');
+      const ref = `refs/tags/${name}`;
+      const { stdout, stderr, status } = await run([...PUSH, `${ref}:${ref}`], { okStatus: [0, 1] });
+      const outcome = parsePushPorcelain(stdout, ref);
+      if (status === 0 && outcome?.flag === '=') return 'unchanged';
+      if (status === 0) return 'created';
+      const command = `git ${PUSH.join(' ')} ${ref}:${ref}`;
+      if (outcome?.flag === '!' && looksLikeExists(outcome, stderr)) return existsError(ref, outcome, stderr, command);
+      throw new GitError(`push of ${ref} failed: ${outcome?.summary || stderr.trim()}`, { command, stderr, status });
+    },
+
+    async fetchTags() {
+      const { stderr, status } = await run(['fetch', '--no-write-fetch-head', REMOTE, 'refs/tags/*:refs/tags/*'], { okStatus: [0, 1] });
+      if (status === 0) return;
+      // Without "+" git refuses to move a local tag that differs from origin's; moving it silently
+      // would hide that someone tagged locally, so surface it.
+      const clobbered = [...stderr.matchAll(/\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber existing tag\)/g)].map((m) => m[1] ?? '');
+      if (clobbered.length > 0) throw new TagConflictError(clobbered, { command: 'git fetch origin refs/tags/*:refs/tags/*', stderr, status });
+      throw new GitError(`git fetch of tags from ${REMOTE} failed: ${stderr.trim()}`, { command: 'git fetch', stderr, status });
+    },
+
+    fetchBranch,
+
+    remoteRef,
+
+    async pushNewRef(ref, commit) {
+      checkRef(ref);
+      checkRef(commit);
+      if (!ref.startsWith('refs/')) throw new InvalidRefError(ref, 'pushNewRef needs a full ref name (refs/…)');
+      const local = await run(['rev-parse', '--verify', '--quiet', `${commit}^{object}`], { okStatus: [0, 1] });
+      if (local.status === 1) throw new RefNotFoundError(commit);
+      // An empty lease means "must not exist": the server checks it inside its ref transaction,
+      // so of several concurrent pushes exactly one creates the ref, branches included.
+      const args = [...PUSH, `--force-with-lease=${ref}:`, `${commit}:${ref}`];
+      const { stdout, stderr, status } = await run(args, { okStatus: [0, 1] });
+      const outcome = parsePushPorcelain(stdout, ref);
+      const command = `git ${args.join(' ')}`;
+      if (status === 0 && outcome?.flag === '=') throw new RefExistsError(ref, (await remoteRef(ref)) ?? { object: commit, commit }, { command });
+      if (status === 0) return;
+      if (outcome?.flag === '!' && looksLikeExists(outcome, stderr)) return existsError(ref, outcome, stderr, command);
+      throw asRefNotFound(new GitError(`push of ${ref} failed: ${outcome?.summary || stderr.trim()}`, { command, stderr, status }), commit);
+    },
+
+    async push(branch) {
+      checkRef(branch, 'branch');
+      const ref = `refs/heads/${branch}`;
+      const { stdout, stderr, status } = await run([...PUSH, `${ref}:${ref}`], { okStatus: [0, 1] });
+      const outcome = parsePushPorcelain(stdout, ref);
+      if (status === 0) return outcome?.flag === '=' ? 'unchanged' : 'pushed';
+      const command = `git ${PUSH.join(' ')} ${ref}:${ref}`;
+      if (outcome?.flag === '!' && looksLikeNonFastForward(outcome, stderr)) {
+        throw new NonFastForwardError(ref, outcome.reason || 'rejected', { command, stderr, status });
+      }
+      throw new GitError(`push of ${ref} failed: ${outcome?.summary || stderr.trim()}`, { command, stderr, status });
+    },
+
+    async pullRebase(branch) {
+      const upstream = await fetchBranch(branch);
+      try {
+        await run(['-c', 'rebase.autoStash=false', 'rebase', '--no-verify', upstream]);
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        const abort = await run(['rebase', '--abort'], { okStatus: [0, 128] });
+        if (abort.status === 0) throw new RebaseConflictError(branch, error);
+        throw error;
+      }
+    },
+  };
+}

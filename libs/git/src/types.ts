@@ -1,0 +1,73 @@
+import type { RefTarget } from './errors.js';
+
+/** A tag with the commit it names, from one `for-each-ref` pass. */
+export interface TagInfo {
+  /** Tag name without `refs/tags/`, e.g. `api/v1.2.3`. */
+  name: string;
+  /** The object the ref names: the tag object for annotated tags, the commit otherwise. */
+  object: string;
+  /** The commit the tag names, peeled. */
+  commit: string;
+  annotated: boolean;
+  /** Tagger date (annotated) or commit date (lightweight), ISO 8601 in UTC. */
+  date: string;
+}
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  subject: string;
+  /** Message after the subject, trailers included; '' when there is none. */
+  body: string;
+  author: { name: string; email: string };
+  /** Author date, ISO 8601 as git prints it (with the author's offset). */
+  date: string;
+  /** Every path the commit changed, even outside `paths` (repository-root relative; a rename is a delete plus an add; merges against their first parent). */
+  files: string[];
+}
+
+export interface LogRange {
+  /** Exclusive lower bound; omitted → the whole history of `to`. */
+  from?: string;
+  to: string;
+  /** Only commits touching these paths (relative to the repository root, taken literally). */
+  paths?: readonly string[];
+}
+
+export interface CreateTagInput {
+  name: string;
+  commit: string;
+  /** Tag message, kept verbatim (markdown headings are not comments here). */
+  message: string;
+}
+
+/** The `SourceControl` port: everything Slipway asks of git. */
+export interface SourceControl {
+  readonly cwd: string;
+  /** Tags whose names start with one of the prefixes (all tags when none), with their commits; one git call. */
+  listTags(prefix?: string | readonly string[]): Promise<TagInfo[]>;
+  /** True when `commit` is `ref` or an ancestor of it; throws for revisions that don't exist. */
+  isAncestor(commit: string, ref: string): Promise<boolean>;
+  /** Full sha of the commit `ref` names; RefNotFoundError when it names none. */
+  resolveCommit(ref: string): Promise<string>;
+  /** Commits in `from..to` (newest first), optionally only those touching `paths`, with changed files. */
+  logBetween(range: LogRange): Promise<CommitInfo[]>;
+  /** Files changed on `head` since it diverged from `base` (`base...head`, like `nx affected`). */
+  changedFiles(base: string, head: string): Promise<string[]>;
+  /** Creates an annotated tag locally; RefExistsError when the name is taken. Returns the tag object sha. */
+  createTag(input: CreateTagInput): Promise<string>;
+  /** Pushes one local tag to origin. 'unchanged' when origin already has exactly it; RefExistsError when origin's differs. */
+  pushTag(name: string): Promise<'created' | 'unchanged'>;
+  /** Fetches every tag from origin; never moves a local tag (TagConflictError instead). */
+  fetchTags(): Promise<void>;
+  /** Fetches origin's branch into `refs/remotes/origin/<branch>` and returns its commit. */
+  fetchBranch(branch: string): Promise<string>;
+  /** What `ref` points at on origin (object and peeled commit), undefined when absent. */
+  remoteRef(ref: string): Promise<RefTarget | undefined>;
+  /** Creates `ref` (full name, e.g. `refs/tags/1.2.0-staging.3`) on origin at `commit`; RefExistsError when it exists, even at the same commit. */
+  pushNewRef(ref: string, commit: string): Promise<void>;
+  /** Pushes the local branch to origin's branch of the same name; NonFastForwardError when origin moved on. */
+  push(branch: string): Promise<'pushed' | 'unchanged'>;
+  /** Fetches origin's `branch` and rebases the checked-out branch onto it; RebaseConflictError (aborted) on conflict. */
+  pullRebase(branch: string): Promise<void>;
+}
