@@ -1,0 +1,32 @@
+import type { Registry, StoredManifest } from '../types.js';
+
+/**
+ * A blob an image needs. Blobs built here carry their `bytes`; blobs inherited from a base image
+ * carry where to read them (`source`) instead, so pushing to a registry that already has them
+ * never downloads them.
+ */
+export interface ImageBlob {
+  mediaType: string;
+  digest: string;
+  size: number;
+  bytes?: Uint8Array;
+  source?: { registry: Registry; repository: string };
+}
+
+/** An image in memory, ready for `pushImage`: a manifest and everything it references. */
+export interface ImageContent {
+  manifest: StoredManifest;
+  /** Absent for an index. */
+  config?: ImageBlob;
+  layers?: readonly ImageBlob[];
+  /** The platform manifests of an index, each pushed (by digest) before the index. */
+  children?: readonly ImageContent[];
+}
+
+/** What the `layer` builder produces. */
+export interface BuiltImage extends ImageContent {
+  config: ImageBlob & { bytes: Uint8Array };
+  layers: readonly ImageBlob[];
+  /** sha256 of our layer's uncompressed tar: stable even where gzip output is not. */
+  diffId: string;
+}

@@ -1,0 +1,101 @@
+import { makeTestImage, makeTestMultiPlatform } from '@slipway/testing';
+import { describe, expect, it } from 'vitest';
+import { clientFor, registryPeer, seedWithSkopeo, skopeoDigest, skopeoPullAll, skopeoRaw, text } from '../test/peers.js';
+import { copyImage, guardTag, ImmutableTagError } from './index.js';
+
+describe('copyImage', () => {
+  it('copies a two-platform index within a repository in at most 3 requests, digest preserved', async () => {
+    const peer = await registryPeer();
+    const index = makeTestMultiPlatform();
+    await seedWithSkopeo(peer, index, 'acme/api:1.4.0-staging.3');
+    const { client, events } = clientFor(peer);
+    peer.clearRequests();
+    const result = await copyImage({ from: { registry: client, repository: 'acme/api', reference: '1.4.0-staging.3' }, to: { repository: 'acme/api', tags: ['1.4.0', 'latest'] } });
+    expect(peer.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /v2/acme/api/manifests/1.4.0-staging.3 200',
+      'PUT /v2/acme/api/manifests/1.4.0 201',
+      'PUT /v2/acme/api/manifests/latest 201',
+    ]);
+    expect(events).toHaveLength(3);
+    expect(result).toMatchObject({ digest: index.digest, tagged: ['acme/api:1.4.0', 'acme/api:latest'], manifests: 0 });
+    for (const tag of ['1.4.0', 'latest']) expect(await skopeoDigest(peer, `acme/api:${tag}`)).toBe(index.digest);
+  });
+
+  it('copies a two-platform index across repositories by mounting: no blob bytes uploaded, every platform pullable', async () => {
+    const peer = await registryPeer();
+    const index = makeTestMultiPlatform();
+    await seedWithSkopeo(peer, index, 'staging/api:1.4.0-staging.3');
+    const { client } = clientFor(peer);
+    peer.clearRequests();
+    const result = await copyImage({
+      from: { registry: client, repository: 'staging/api', reference: '1.4.0-staging.3' },
+      to: { repository: 'prod/api', tags: ['1.4.0'] },
+    });
+    expect(result).toMatchObject({ digest: index.digest, manifests: 2, blobs: { mounted: 4, uploaded: 0, present: 0, uploadedBytes: 0 } });
+    const uploads = peer.requests.filter((r) => r.path.includes('/blobs/uploads/'));
+    expect(uploads.every((r) => r.method === 'POST' && r.status === 201 && r.requestBytes === 0)).toBe(true);
+    expect(peer.requests.filter((r) => r.method === 'PATCH' || (r.method === 'PUT' && r.path.includes('/blobs/')))).toEqual([]);
+    // Children land before the index that names them.
+    const puts = peer.requests.filter((r) => r.method === 'PUT').map((r) => r.path);
+    expect(puts).toEqual([...index.images.map((i) => `/v2/prod/api/manifests/${i.digest}`), '/v2/prod/api/manifests/1.4.0']);
+    expect(await skopeoRaw(peer, 'prod/api:1.4.0')).toBe(text(index.bytes));
+    await skopeoPullAll(peer, 'prod/api:1.4.0');
+  });
+
+  it('copies between two registries by streaming blobs, skipping those already there', async () => {
+    const source = await registryPeer();
+    const target = await registryPeer();
+    const index = makeTestMultiPlatform();
+    await seedWithSkopeo(source, index, 'acme/api:v1');
+    const shared = index.images[0] as (typeof index.images)[0];
+    await clientFor(target).client.pushBlob('acme/api', shared.config);
+    const result = await copyImage({
+      from: { registry: clientFor(source).client, repository: 'acme/api', reference: 'v1' },
+      to: { registry: clientFor(target).client, repository: 'acme/api', tags: ['v1', 'v1.0'] },
+    });
+    expect(result.blobs).toMatchObject({ uploaded: 3, present: 1, mounted: 0 });
+    expect(await skopeoDigest(target, 'acme/api:v1.0')).toBe(index.digest);
+    await skopeoPullAll(target, 'acme/api:v1');
+  });
+
+  it('refuses to move an existing tag, writes nothing, and leaves tags already at the digest alone', async () => {
+    const peer = await registryPeer();
+    const released = makeTestImage();
+    const candidate = makeTestImage();
+    await seedWithSkopeo(peer, released, 'acme/api:v1.0.0');
+    await seedWithSkopeo(peer, candidate, 'acme/api:rc');
+    const { client } = clientFor(peer);
+    peer.clearRequests();
+    const refused = await copyImage({
+      from: { registry: client, repository: 'acme/api', reference: 'rc' },
+      to: { repository: 'acme/api', tags: ['v1.0.1', 'v1.0.0'] },
+      immutable: true,
+    }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ImmutableTagError);
+    expect(refused).toMatchObject({ code: 'E_IMMUTABLE_TAG', exitCode: 3, tag: 'v1.0.0', existing: released.digest, wanted: candidate.digest });
+    expect(peer.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(await skopeoDigest(peer, 'acme/api:v1.0.0')).toBe(released.digest);
+
+    const rerun = await copyImage({ from: { registry: client, repository: 'acme/api', reference: 'v1.0.0' }, to: { repository: 'acme/api', tags: ['v1.0.0', 'v1'] }, immutable: true });
+    expect(rerun).toMatchObject({ unchanged: ['acme/api:v1.0.0'], tagged: ['acme/api:v1'] });
+  });
+});
+
+describe('guardTag', () => {
+  it('says absent, same, or refuses', async () => {
+    const peer = await registryPeer();
+    const image = makeTestImage();
+    await seedWithSkopeo(peer, image, 'acme/api:v1');
+    const { client } = clientFor(peer);
+    expect(await guardTag(client, 'acme/api', 'v2', image.digest)).toBe('absent');
+    expect(await guardTag(client, 'acme/api', 'v1', image.digest)).toBe('same');
+    await expect(guardTag(client, 'acme/api', 'v1', makeTestImage().digest)).rejects.toMatchObject({ name: 'ImmutableTagError', host: peer.host });
+  });
+
+  it('does not take 403 for absent', async () => {
+    const peer = await registryPeer();
+    const { client } = clientFor(peer);
+    peer.injectFault({ method: 'HEAD', path: '/manifests/v1', status: 403, times: 5 });
+    await expect(guardTag(client, 'acme/api', 'v1', makeTestImage().digest)).rejects.toMatchObject({ name: 'DeniedError', status: 403, exitCode: 1 });
+  });
+});

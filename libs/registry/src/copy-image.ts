@@ -1,0 +1,170 @@
+import { RegistryError } from './errors.js';
+import { guardTag } from './guard-tag.js';
+import { MediaTypes, type Descriptor, type Registry, type StoredManifest } from './types.js';
+
+export interface CopySource {
+  registry: Registry;
+  repository: string;
+  /** Tag or digest. */
+  reference: string;
+}
+
+export interface CopyTarget {
+  /** Default: the source registry. */
+  registry?: Registry;
+  repository: string;
+  /** Tags to point at the image; none = store it by digest only. */
+  tags: readonly string[];
+}
+
+export interface CopyImageOptions {
+  from: CopySource;
+  to: CopyTarget | readonly CopyTarget[];
+  /**
+   * Check each tag first (guardTag): one already at this digest is left alone, one pointing
+   * elsewhere refuses the whole copy (ImmutableTagError) before anything is written.
+   */
+  immutable?: boolean;
+  /** Blobs copied at once. Default 4. */
+  concurrency?: number;
+}
+
+export interface CopyImageResult {
+  /** The digest of the copied image or index: the same at every target. */
+  digest: string;
+  mediaType: string;
+  /** `repository:tag` written. */
+  tagged: string[];
+  /** `repository:tag` that already pointed at the digest (with `immutable`). */
+  unchanged: string[];
+  /** Child manifests written (an index's platforms). */
+  manifests: number;
+  blobs: { mounted: number; uploaded: number; present: number; uploadedBytes: number };
+}
+
+/** What a registry that can mount across repositories offers beyond the port (the HTTP client). */
+interface Mounting {
+  mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean>;
+}
+
+const INDEX_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
+const IMAGE_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerManifest]);
+
+/**
+ * Copy an image or a whole index (every platform) to one or more tags, bytes for bytes, so the
+ * digest is the same everywhere. Within one repository that is one GET and a PUT per tag. Across
+ * repositories of the same registry, blobs are mounted, not uploaded (children first, the index
+ * last, so a reader never sees an index whose children are missing); across registries they are
+ * streamed through memory.
+ */
+export async function copyImage(options: CopyImageOptions): Promise<CopyImageResult> {
+  const { from } = options;
+  const targets = (Array.isArray(options.to) ? options.to : [options.to]) as readonly CopyTarget[];
+  const top = await from.registry.getManifest(from.repository, from.reference);
+  const result: CopyImageResult = {
+    digest: top.digest,
+    mediaType: top.mediaType,
+    tagged: [],
+    unchanged: [],
+    manifests: 0,
+    blobs: { mounted: 0, uploaded: 0, present: 0, uploadedBytes: 0 },
+  };
+
+  const pending: { target: CopyTarget & { registry: Registry }; tags: string[] }[] = [];
+  for (const target of targets) {
+    const registry = target.registry ?? from.registry;
+    const tags: string[] = [];
+    for (const tag of target.tags) {
+      if (options.immutable === true && (await guardTag(registry, target.repository, tag, top.digest)) === 'same') {
+        result.unchanged.push(`${target.repository}:${tag}`);
+      } else {
+        tags.push(tag);
+      }
+    }
+    pending.push({ target: { ...target, registry }, tags });
+  }
+
+  for (const { target, tags } of pending) {
+    const sameRepository = target.registry === from.registry && target.repository === from.repository;
+    if (!sameRepository) {
+      if (tags.length === 0 && target.tags.length > 0) continue;
+      await copyContent(top, from, target, result, options.concurrency ?? 4);
+    }
+    if (tags.length === 0 && target.tags.length === 0 && !sameRepository) {
+      await target.registry.putManifest(target.repository, top.digest, top);
+    }
+    for (const tag of tags) {
+      await target.registry.putManifest(target.repository, tag, top);
+      result.tagged.push(`${target.repository}:${tag}`);
+    }
+  }
+  return result;
+}
+
+async function copyContent(
+  manifest: StoredManifest,
+  from: CopySource,
+  target: CopyTarget & { registry: Registry },
+  result: CopyImageResult,
+  concurrency: number,
+): Promise<void> {
+  const parsed = parseManifest(manifest, from);
+  if (INDEX_TYPES.has(manifest.mediaType)) {
+    for (const child of parsed.manifests ?? []) {
+      const childManifest = await from.registry.getManifest(from.repository, child.digest);
+      await copyContent(childManifest, from, target, result, concurrency);
+      await target.registry.putManifest(target.repository, child.digest, childManifest);
+      result.manifests++;
+    }
+    return;
+  }
+  if (!IMAGE_TYPES.has(manifest.mediaType) && parsed.config === undefined) {
+    throw new RegistryError(`copy: ${from.repository}@${manifest.digest} has media type ${manifest.mediaType}, which is neither an image nor an index`, {
+      repository: from.repository,
+      reference: manifest.digest,
+      code: 'E_REGISTRY_PROTOCOL',
+    });
+  }
+  const blobs = [parsed.config, ...(parsed.layers ?? [])].filter(
+    // Non-distributable (foreign) layers stay where their `urls` say; registries refuse them.
+    (d): d is Descriptor => d !== undefined && !/nondistributable|foreign/.test(d.mediaType),
+  );
+  const unique = [...new Map(blobs.map((d) => [d.digest, d])).values()];
+  await forEachLimited(unique, concurrency, (blob) => copyBlob(blob, from, target, result));
+}
+
+async function copyBlob(blob: Descriptor, from: CopySource, target: CopyTarget & { registry: Registry }, result: CopyImageResult): Promise<void> {
+  const mounting = target.registry === from.registry && isMounting(target.registry) ? target.registry : undefined;
+  if (mounting !== undefined && (await mounting.mountBlob(target.repository, blob.digest, from.repository))) {
+    result.blobs.mounted++;
+    return;
+  }
+  if (await target.registry.hasBlob(target.repository, blob.digest)) {
+    result.blobs.present++;
+    return;
+  }
+  const bytes = await from.registry.getBlob(from.repository, blob.digest);
+  await target.registry.pushBlob(target.repository, { digest: blob.digest, bytes });
+  result.blobs.uploaded++;
+  result.blobs.uploadedBytes += bytes.length;
+}
+
+function isMounting(registry: Registry): registry is Registry & Mounting {
+  return typeof (registry as Partial<Mounting>).mountBlob === 'function';
+}
+
+function parseManifest(manifest: StoredManifest, from: CopySource): { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] } {
+  try {
+    return JSON.parse(new TextDecoder().decode(manifest.bytes)) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+  } catch {
+    throw new RegistryError(`copy: ${from.repository}@${manifest.digest} is not JSON`, { repository: from.repository, reference: manifest.digest, code: 'E_REGISTRY_PROTOCOL' });
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}

@@ -1,0 +1,14 @@
+import { createHash } from 'node:crypto';
+
+const DIGEST_RE = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+/** `sha256:<64 hex>` (or `sha512:<128 hex>`): the only algorithms we verify. */
+export function isDigest(value: string): boolean {
+  return DIGEST_RE.test(value);
+}
+
+/** The digest of `bytes` with the algorithm `like` uses (sha256 by default). */
+export function computeDigest(bytes: Uint8Array, like?: string): string {
+  const algorithm = like?.startsWith('sha512:') ? 'sha512' : 'sha256';
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+}

@@ -1,0 +1,481 @@
+// The `Registry` port on an OCI image layout folder (image-layout spec v1.0): the embedded default
+// when no registry is configured.
+//
+// Layout: `oci-layout:<dir>` holds one image layout per repository at `<dir>/<repository>/`
+// (`oci-layout`, `index.json`, `blobs/sha256/<hex>`), so `skopeo inspect oci:<dir>/api:v1.2.3`
+// and `crane` read it directly. Tags are `org.opencontainers.image.ref.name` annotations on
+// index.json entries; a manifest stored by digest only lands in the blob store (resolvable by
+// digest, not listed in index.json).
+//
+// Writes are atomic: every file is written to a temporary name in the same folder, fsynced, then
+// renamed over its destination. Updates to index.json are read-modify-write under a lock file
+// (`index.json.lock`, created with O_EXCL, holding `<host> <pid>`), so concurrent taggers — in
+// this process or others on the same host — never lose each other's tag. A lock left by a dead
+// process on this host is broken; one held by a live process is waited for, then reported. The
+// lock only works between processes that see the same folder on one host (not NFS across hosts).
+//
+// Errors match the HTTP client's where the meaning is the same (NotFoundError with kind
+// name/manifest/blob, DigestMismatchError — every blob read is hashed); layout-specific failures
+// are OciLayoutError.
+
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { computeDigest } from './digest.js';
+import { DigestMismatchError, NotFoundError } from './errors.js';
+import { MediaTypes, type Descriptor, type Registry, type StoredManifest } from './types.js';
+
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+export type OciLayoutErrorCode =
+  | 'E_OCI_LAYOUT_INVALID_NAME'
+  | 'E_OCI_LAYOUT_MANIFEST_INVALID'
+  | 'E_OCI_LAYOUT_BLOB_UNKNOWN'
+  | 'E_OCI_LAYOUT_CORRUPT'
+  | 'E_OCI_LAYOUT_LOCKED';
+
+export class OciLayoutError extends Error {
+  override readonly name = 'OciLayoutError';
+  readonly code: OciLayoutErrorCode;
+  readonly exitCode: 1 | 2;
+  /** The layout folder of the repository concerned. */
+  readonly path: string;
+  readonly repository: string;
+  readonly reference: string | undefined;
+
+  constructor(
+    code: OciLayoutErrorCode,
+    message: string,
+    details: { path: string; repository: string; reference?: string; cause?: unknown },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.exitCode = code === 'E_OCI_LAYOUT_INVALID_NAME' || code === 'E_OCI_LAYOUT_MANIFEST_INVALID' ? 2 : 1;
+    this.path = details.path;
+    this.repository = details.repository;
+    this.reference = details.reference;
+  }
+}
+
+export interface OciLayoutOptions {
+  /** How long to wait for another writer's index.json lock, in attempts of ≤50 ms. Default 400 (~20 s). */
+  lockAttempts?: number;
+}
+
+const REPOSITORY_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+// Names a nested repository cannot take, because its parent repository's layout uses them.
+const RESERVED_COMPONENTS = new Set(['blobs', 'index.json', 'oci-layout']);
+// Registries refuse manifests above 4 MiB; the same bound keeps us from parsing a layer as JSON.
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MANIFEST_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.ociManifest, MediaTypes.dockerManifestList, MediaTypes.dockerManifest]);
+
+interface IndexJson {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: Descriptor[];
+  [key: string]: unknown;
+}
+
+/** Open (lazily creating on first write) the OCI image layout store rooted at `dir`. */
+export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Registry & { readonly host: string } {
+  const lockAttempts = options.lockAttempts ?? 400;
+  // How errors name this store, in the place a registry host goes.
+  const host = `oci-layout:${dir}`;
+  const queues = new Map<string, Promise<unknown>>();
+
+  function repoDir(repository: string): string {
+    if (!REPOSITORY_RE.test(repository) || repository.split('/').slice(1).some((c) => RESERVED_COMPONENTS.has(c))) {
+      throw new OciLayoutError('E_OCI_LAYOUT_INVALID_NAME', `invalid repository name ${JSON.stringify(repository)}`, {
+        path: dir,
+        repository,
+      });
+    }
+    return join(dir, ...repository.split('/'));
+  }
+
+  function blobPath(root: string, repository: string, digest: string): string {
+    if (!DIGEST_RE.test(digest)) {
+      throw new OciLayoutError('E_OCI_LAYOUT_INVALID_NAME', `invalid digest ${JSON.stringify(digest)} (only sha256 is supported)`, {
+        path: root,
+        repository,
+        reference: digest,
+      });
+    }
+    return join(root, 'blobs', 'sha256', digest.slice('sha256:'.length));
+  }
+
+  async function readVerified(root: string, repository: string, digest: string): Promise<Uint8Array | undefined> {
+    const bytes = await readIfExists(blobPath(root, repository, digest));
+    if (bytes === undefined) return undefined;
+    const actual = sha256(bytes);
+    if (actual !== digest) {
+      throw new DigestMismatchError(`blob ${digest} in ${root} has digest ${actual}: the layout is corrupt`, {
+        host,
+        repository,
+        reference: digest,
+        expected: digest,
+        actual,
+      });
+    }
+    return bytes;
+  }
+
+  async function readIndex(root: string, repository: string): Promise<IndexJson | undefined> {
+    const bytes = await readIfExists(join(root, 'index.json'));
+    if (bytes === undefined) return undefined;
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+      if (!isObject(parsed) || parsed['schemaVersion'] !== 2 || !Array.isArray(parsed['manifests'])) throw new Error('not an OCI image index');
+      return parsed as IndexJson;
+    } catch (cause) {
+      throw new OciLayoutError('E_OCI_LAYOUT_CORRUPT', `${join(root, 'index.json')} is not a valid image index`, { path: root, repository, cause });
+    }
+  }
+
+  async function ensureLayout(root: string, repository: string): Promise<void> {
+    const marker = await readIfExists(join(root, 'oci-layout'));
+    if (marker !== undefined) {
+      let version: unknown;
+      try {
+        version = (JSON.parse(new TextDecoder().decode(marker)) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+      } catch {
+        version = undefined;
+      }
+      if (version !== '1.0.0') {
+        throw new OciLayoutError('E_OCI_LAYOUT_CORRUPT', `${join(root, 'oci-layout')} does not declare imageLayoutVersion 1.0.0`, { path: root, repository });
+      }
+      return;
+    }
+    await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+    await createIfAbsent(root, 'index.json', json({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] }));
+    // Written last: its presence says the layout is complete.
+    await createIfAbsent(root, 'oci-layout', json({ imageLayoutVersion: '1.0.0' }));
+  }
+
+  async function writeBlob(root: string, repository: string, digest: string, bytes: Uint8Array): Promise<void> {
+    const target = blobPath(root, repository, digest);
+    if (await exists(target)) return;
+    await ensureLayout(root, repository);
+    await atomicWrite(root, target, bytes);
+  }
+
+  /** Serialize index.json updates: in-process through a promise chain, across processes by the lock file. */
+  async function updateIndex(root: string, repository: string, update: (index: IndexJson) => IndexJson): Promise<void> {
+    const previous = queues.get(root) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(async () => {
+      await ensureLayout(root, repository);
+      const release = await acquireLock(root, repository, lockAttempts);
+      try {
+        const index = (await readIndex(root, repository)) ?? { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] };
+        await atomicWrite(root, join(root, 'index.json'), json(update(index)));
+      } finally {
+        await release();
+      }
+    });
+    queues.set(root, run);
+    try {
+      await run;
+    } finally {
+      if (queues.get(root) === run) queues.delete(root);
+    }
+  }
+
+  async function findTag(root: string, repository: string, tag: string): Promise<Descriptor | undefined> {
+    const index = await readIndex(root, repository);
+    if (!index) return undefined;
+    // The last entry wins, matching the order our writer appends in.
+    const entries = index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === tag);
+    return entries[entries.length - 1];
+  }
+
+  function checkReference(root: string, repository: string, reference: string): 'tag' | 'digest' {
+    if (DIGEST_RE.test(reference)) return 'digest';
+    if (TAG_RE.test(reference)) return 'tag';
+    throw new OciLayoutError('E_OCI_LAYOUT_INVALID_NAME', `invalid tag or digest ${JSON.stringify(reference)}`, { path: root, repository, reference });
+  }
+
+  // `host` names the store in errors (guardTag's ImmutableTagError reads it), like a registry host.
+  const registry: Registry & { readonly host: string } = {
+    host,
+    async resolve(repository, reference) {
+      const root = repoDir(repository);
+      if (checkReference(root, repository, reference) === 'tag') {
+        const entry = await findTag(root, repository, reference);
+        if (!entry) return undefined;
+        const info = await statIfExists(blobPath(root, repository, entry.digest));
+        if (!info) {
+          throw new OciLayoutError('E_OCI_LAYOUT_CORRUPT', `tag ${reference} in ${root} points to ${entry.digest}, which is missing`, {
+            path: root,
+            repository,
+            reference,
+          });
+        }
+        // A size that differs from the descriptor's is caught here; same-size changes on read.
+        if (info.size !== entry.size) await readVerified(root, repository, entry.digest);
+        return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+      }
+      const info = await statIfExists(blobPath(root, repository, reference));
+      if (!info || info.size > MAX_MANIFEST_BYTES) return undefined;
+      const bytes = await readVerified(root, repository, reference);
+      if (!bytes) return undefined;
+      const mediaType = manifestMediaType(bytes);
+      return mediaType ? { mediaType, digest: reference, size: bytes.length } : undefined;
+    },
+
+    async getManifest(repository, reference) {
+      const root = repoDir(repository);
+      const descriptor = await registry.resolve(repository, reference);
+      if (!descriptor) {
+        const kind = (await exists(join(root, 'index.json'))) ? 'manifest' : 'name';
+        throw new NotFoundError(
+          kind === 'name' ? `repository ${repository} not found in ${dir}` : `manifest ${repository}:${reference} not found in ${root}`,
+          { host, repository, reference, kind },
+        );
+      }
+      const bytes = await readVerified(root, repository, descriptor.digest);
+      if (!bytes) {
+        throw new NotFoundError(`manifest ${repository}@${descriptor.digest} vanished from ${root}`, { host, repository, reference, kind: 'manifest' });
+      }
+      return { mediaType: descriptor.mediaType, digest: descriptor.digest, bytes } satisfies StoredManifest;
+    },
+
+    async putManifest(repository, reference, manifest) {
+      const root = repoDir(repository);
+      const kind = checkReference(root, repository, reference);
+      const digest = sha256(manifest.bytes);
+      if (kind === 'digest' && reference !== digest) {
+        throw new DigestMismatchError(`manifest bytes have digest ${digest}, not ${reference}`, { host, repository, reference, expected: reference, actual: digest });
+      }
+      const invalid = (why: string, cause?: unknown): OciLayoutError =>
+        new OciLayoutError('E_OCI_LAYOUT_MANIFEST_INVALID', `manifest for ${repository}:${reference} is invalid: ${why}`, { path: root, repository, reference, cause });
+      if (!MANIFEST_TYPES.has(manifest.mediaType)) throw invalid(`unsupported media type ${manifest.mediaType}`);
+      if (manifest.bytes.length > MAX_MANIFEST_BYTES) throw invalid(`larger than ${MAX_MANIFEST_BYTES} bytes`);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(manifest.bytes));
+      } catch (cause) {
+        throw invalid('not JSON', cause);
+      }
+      if (!isObject(parsed)) throw invalid('not a JSON object');
+      if (typeof parsed['mediaType'] === 'string' && parsed['mediaType'] !== manifest.mediaType) {
+        throw invalid(`its mediaType field says ${parsed['mediaType']} but it was stored as ${manifest.mediaType}`);
+      }
+      // Like a registry, refuse a manifest whose content is not all here yet: a tag must never
+      // point to an image that cannot be pulled.
+      for (const needed of referencedDigests(parsed)) {
+        if (!(await exists(blobPath(root, repository, needed)))) {
+          throw new OciLayoutError('E_OCI_LAYOUT_BLOB_UNKNOWN', `manifest for ${repository}:${reference} references ${needed}, which is not in ${root}`, {
+            path: root,
+            repository,
+            reference,
+          });
+        }
+      }
+      await writeBlob(root, repository, digest, manifest.bytes);
+      if (kind === 'tag') {
+        const entry: Descriptor = {
+          mediaType: manifest.mediaType,
+          digest,
+          size: manifest.bytes.length,
+          annotations: { [REF_NAME_ANNOTATION]: reference },
+        };
+        await updateIndex(root, repository, (index) => ({
+          ...index,
+          manifests: [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== reference), entry],
+        }));
+      }
+      return digest;
+    },
+
+    async hasBlob(repository, digest) {
+      const root = repoDir(repository);
+      return exists(blobPath(root, repository, digest));
+    },
+
+    async getBlob(repository, digest) {
+      const root = repoDir(repository);
+      const bytes = await readVerified(root, repository, digest);
+      if (!bytes) throw new NotFoundError(`blob ${digest} not found in ${root}`, { host, repository, reference: digest, kind: 'blob' });
+      return bytes;
+    },
+
+    async pushBlob(repository, blob) {
+      const root = repoDir(repository);
+      const path = blobPath(root, repository, blob.digest);
+      const actual = sha256(blob.bytes);
+      if (actual !== blob.digest) {
+        throw new DigestMismatchError(`blob bytes have digest ${actual}, not ${blob.digest}`, {
+          host,
+          repository,
+          reference: blob.digest,
+          expected: blob.digest,
+          actual,
+        });
+      }
+      if (await exists(path)) return;
+      await writeBlob(root, repository, blob.digest, blob.bytes);
+    },
+
+    async listTags(repository) {
+      const root = repoDir(repository);
+      const index = await readIndex(root, repository);
+      if (!index) return [];
+      const tags = new Set<string>();
+      for (const m of index.manifests) {
+        const name = m.annotations?.[REF_NAME_ANNOTATION];
+        if (name !== undefined && TAG_RE.test(name)) tags.add(name);
+      }
+      return [...tags].sort();
+    },
+  };
+  return registry;
+}
+
+function referencedDigests(manifest: Record<string, unknown>): string[] {
+  const digests: string[] = [];
+  const add = (d: unknown): void => {
+    if (isObject(d) && typeof d['digest'] === 'string' && !Array.isArray(d['urls'])) digests.push(d['digest']);
+  };
+  if (Array.isArray(manifest['manifests'])) manifest['manifests'].forEach(add);
+  if (manifest['config'] !== undefined) add(manifest['config']);
+  if (Array.isArray(manifest['layers'])) manifest['layers'].forEach(add);
+  return digests;
+}
+
+function manifestMediaType(bytes: Uint8Array): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  const declared = parsed['mediaType'];
+  if (typeof declared === 'string') return MANIFEST_TYPES.has(declared) ? declared : undefined;
+  // mediaType is optional in OCI manifests; tell them apart by shape.
+  if (Array.isArray(parsed['manifests'])) return MediaTypes.ociIndex;
+  if (isObject(parsed['config']) && Array.isArray(parsed['layers'])) return MediaTypes.ociManifest;
+  return undefined;
+}
+
+async function acquireLock(root: string, repository: string, attempts: number): Promise<() => Promise<void>> {
+  const lockPath = join(root, 'index.json.lock');
+  const owner = `${hostname()} ${process.pid}\n`;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      try {
+        await handle.writeFile(owner);
+      } finally {
+        await handle.close();
+      }
+      return () => unlink(lockPath).catch(() => undefined);
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    const holder = await readIfExists(lockPath);
+    if (holder !== undefined && isStale(new TextDecoder().decode(holder))) {
+      // Re-read just before breaking so a lock that changed hands in between is left alone.
+      const again = await readIfExists(lockPath);
+      if (again !== undefined && Buffer.from(again).equals(Buffer.from(holder))) await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    await delay(Math.min(50, 1 + attempt * 2));
+  }
+  const holder = await readIfExists(lockPath);
+  throw new OciLayoutError(
+    'E_OCI_LAYOUT_LOCKED',
+    `index.json in ${root} is locked by ${holder ? new TextDecoder().decode(holder).trim() : 'another writer'}; remove ${lockPath} if that process is gone`,
+    { path: root, repository },
+  );
+}
+
+function isStale(content: string): boolean {
+  const [host, pidText] = content.trim().split(' ');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return isErrno(error, 'ESRCH');
+  }
+}
+
+async function atomicWrite(root: string, target: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(root, `.tmp-${randomBytes(8).toString('hex')}`);
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Create `root/name` with `bytes` unless it exists; never exposes a half-written file. */
+async function createIfAbsent(root: string, name: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(root, `.tmp-${randomBytes(8).toString('hex')}`);
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(temp, join(root, name));
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+    throw error;
+  }
+}
+
+async function statIfExists(path: string): Promise<{ size: number } | undefined> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await statIfExists(path)) !== undefined;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return computeDigest(bytes);
+}
+
+function json(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

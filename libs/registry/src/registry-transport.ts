@@ -1,0 +1,530 @@
+// HTTP to one registry host: auth (Basic, and the Bearer token exchange answering the
+// registry's challenge), retries, redirects, and turning responses into typed errors. Everything
+// that could carry a secret passes through `redact` before it reaches a message.
+
+import type { CredentialSource, RegistryCredentials } from './credentials.js';
+import {
+  DeniedError,
+  NotFoundError,
+  RateLimitedError,
+  RegistryError,
+  UnauthorizedError,
+  type NotFoundKind,
+} from './errors.js';
+import {
+  backoffDelay,
+  isTransientNetworkError,
+  networkErrorSummary,
+  parseRetryAfter,
+  RETRYABLE_STATUS,
+  type ResolvedRetry,
+} from './retry.js';
+import { parseChallenges } from './www-authenticate.js';
+
+/** Access needed on one repository. */
+export interface Scope {
+  repository: string;
+  actions: readonly ('pull' | 'push')[];
+}
+
+/** One HTTP exchange, reported after it completes (for logs, counters, benchmarks). */
+export interface RequestEvent {
+  /** `registry` for the registry host, `token` for the token realm, `redirect` for a host a redirect named. */
+  kind: 'registry' | 'token' | 'redirect';
+  method: string;
+  /** Origin and path, without the query (upload URLs carry opaque state there). */
+  url: string;
+  /** Undefined when the connection failed. */
+  status: number | undefined;
+  /** Body bytes sent. */
+  bytesSent: number;
+  /** Body bytes received. */
+  bytesReceived: number;
+}
+
+export interface TransportOptions {
+  host: string;
+  insecure: boolean;
+  fetch: typeof globalThis.fetch;
+  credentials: CredentialSource | undefined;
+  retry: ResolvedRetry;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  now: () => number;
+  timeoutMs: number;
+  onRequest: ((event: RequestEvent) => void) | undefined;
+}
+
+export interface TransportRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** `/v2/...` or an absolute URL on the registry host. */
+  url: string | URL;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  scopes: readonly Scope[];
+  /** Safe to send again after a lost response (GET, HEAD, PUT of a manifest). */
+  idempotent: boolean;
+  /** Follow redirects to other hosts, without credentials (blob downloads land on CDNs). */
+  followForeignRedirects?: boolean;
+  /** Refuse bodies larger than this. */
+  maxBytes?: number;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+  url: URL;
+}
+
+export interface ErrorContext {
+  /** What we were doing, for the message: `resolve acme/api:v1`. */
+  action: string;
+  repository?: string | undefined;
+  reference?: string | undefined;
+  /** What a 404 without an OCI error code means here. */
+  notFound: NotFoundKind;
+}
+
+interface CachedToken {
+  scopes: Scope[];
+  token: string;
+  expiresAt: number;
+}
+
+const GHCR_DENIED_HINT =
+  'On GHCR this usually means the package is not linked to this repository: in the package settings under ' +
+  '"Manage Actions access", give the repository Write access (and give the workflow `permissions: packages: write`)';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/** Docker Hub's API lives on another host than its image names say. */
+export function apiHostFor(host: string): string {
+  return host === 'docker.io' || host === 'index.docker.io' ? 'registry-1.docker.io' : host;
+}
+
+export class RegistryTransport {
+  readonly host: string;
+  readonly base: URL;
+  private readonly options: TransportOptions;
+  private readonly secrets = new Set<string>();
+  private credentials: Promise<RegistryCredentials | undefined> | undefined;
+  private basicAuth: string | undefined;
+  /** Why the last 401 could not be answered, for the error message. */
+  private authProblem: string | undefined;
+  private bearer: { realm: URL; service: string | undefined } | undefined;
+  private tokens: CachedToken[] = [];
+  private pendingTokens = new Map<string, Promise<string>>();
+
+  constructor(options: TransportOptions) {
+    this.options = options;
+    this.host = options.host;
+    this.base = new URL(`${options.insecure ? 'http' : 'https'}://${apiHostFor(options.host)}`);
+  }
+
+  /** Replace every known secret (passwords, tokens, Basic values) in `text`. */
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+    return out;
+  }
+
+  /** A URL the registry gave us (Location, Link) resolved against `from`; refused when it names another host. */
+  registryUrl(value: string, from: URL, what: string): URL {
+    let url: URL;
+    try {
+      url = new URL(value, from);
+    } catch {
+      throw new RegistryError(`${this.host}: ${what} is not a URL`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
+    }
+    if (url.host !== this.base.host) {
+      throw new RegistryError(`${this.host}: refusing ${what} pointing to another host (${url.host})`, { host: this.host, code: 'E_REGISTRY_UNSAFE_URL' });
+    }
+    // Registries behind TLS-terminating proxies often advertise http:// for themselves.
+    url.protocol = this.base.protocol;
+    return url;
+  }
+
+  async send(request: TransportRequest): Promise<TransportResponse> {
+    const { retry, sleep, random, now } = this.options;
+    let scopes = normalizeScopes(request.scopes);
+    let attempt = 0;
+    let authRetried = false;
+    for (;;) {
+      const authorization = await this.authorization(scopes);
+      let response: TransportResponse;
+      try {
+        response = await this.exchange(request, authorization);
+      } catch (error) {
+        if (error instanceof RegistryError) throw error;
+        if (request.idempotent && isTransientNetworkError(error) && attempt + 1 < retry.attempts) {
+          await sleep(backoffDelay(retry, attempt++, random));
+          continue;
+        }
+        throw this.networkError(request, error);
+      }
+      if (response.status === 401 && !authRetried) {
+        const widened = await this.onUnauthorized(response, scopes, authorization);
+        if (widened !== undefined) {
+          authRetried = true;
+          scopes = widened;
+          continue;
+        }
+      }
+      if (RETRYABLE_STATUS.has(response.status) && request.idempotent && attempt + 1 < retry.attempts) {
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now());
+        if (retryAfter !== undefined && retryAfter > retry.maxRetryAfterMs) return response;
+        await sleep(retryAfter ?? backoffDelay(retry, attempt, random));
+        attempt++;
+        continue;
+      }
+      return response;
+    }
+  }
+
+  /** The typed error for a response we can't use. */
+  responseError(response: TransportResponse, context: ErrorContext): RegistryError {
+    const { code: ociCode, message: ociMessage } = parseOciError(response.body);
+    const where = `${this.host}/${context.repository ?? ''}${context.reference === undefined ? '' : refSuffix(context.reference)}`;
+    const said = ociCode === undefined ? `HTTP ${response.status}` : `${ociCode}${ociMessage ? `: ${this.redact(ociMessage)}` : ''}`;
+    const details = { host: this.host, repository: context.repository, reference: context.reference, status: response.status, ociCode };
+    switch (response.status) {
+      case 401:
+        return new UnauthorizedError(`${context.action}: ${where}: unauthorized (${said}); ${this.authProblem ?? `check the credentials for ${this.host}`}`, details);
+      case 403:
+        return new DeniedError(`${context.action}: ${where}: denied (${said})`, {
+          ...details,
+          ...(this.host === 'ghcr.io' ? { hint: GHCR_DENIED_HINT } : {}),
+        });
+      case 404: {
+        const kind: NotFoundKind =
+          ociCode === 'NAME_UNKNOWN' ? 'name' : ociCode === 'MANIFEST_UNKNOWN' ? 'manifest' : ociCode === 'BLOB_UNKNOWN' ? 'blob' : context.notFound;
+        const what = kind === 'name' ? `repository ${this.host}/${context.repository ?? ''}` : kind === 'blob' ? `blob ${where}` : `manifest ${where}`;
+        return new NotFoundError(`${context.action}: ${what} not found (${said})`, { ...details, kind });
+      }
+      case 429: {
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.now());
+        return new RateLimitedError(
+          `${context.action}: ${where}: rate limited by ${this.host}${retryAfterMs === undefined ? '' : ` (retry after ${Math.ceil(retryAfterMs / 1000)}s)`}`,
+          { ...details, retryAfterMs },
+        );
+      }
+      default:
+        return new RegistryError(`${context.action}: ${where}: ${this.host} answered ${response.status} (${said})`, details);
+    }
+  }
+
+  private networkError(request: TransportRequest, error: unknown): RegistryError {
+    const url = this.describe(request.url);
+    const summary = this.redact(networkErrorSummary(error));
+    // The original error is not attached: only its redacted summary travels on.
+    return new RegistryError(`${request.method} ${url}: ${summary}`, {
+      host: this.host,
+      code: 'E_REGISTRY_NETWORK',
+      cause: new Error(summary),
+    });
+  }
+
+  private describe(url: string | URL): string {
+    const u = new URL(url, this.base);
+    return `${u.origin}${u.pathname}`;
+  }
+
+  private async exchange(request: TransportRequest, authorization: string | undefined): Promise<TransportResponse> {
+    let url = new URL(request.url, this.base);
+    let method: string = request.method;
+    let body = request.body;
+    let foreign = false;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { ...request.headers };
+      if (authorization !== undefined && !foreign) headers['Authorization'] = authorization;
+      const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes);
+      if (!REDIRECTS.has(response.status) || !response.headers.has('location')) return response;
+      if (hop >= MAX_REDIRECTS) throw new RegistryError(`${this.host}: too many redirects for ${this.describe(request.url)}`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
+      const next = new URL(response.headers.get('location') as string, url);
+      if (next.host !== this.base.host) {
+        const safeScheme = next.protocol === 'https:' || (next.protocol === 'http:' && this.options.insecure);
+        if (!request.followForeignRedirects || !safeScheme) {
+          throw new RegistryError(`${this.host}: refusing a redirect to ${next.protocol}//${next.host} for ${this.describe(request.url)}`, {
+            host: this.host,
+            code: 'E_REGISTRY_UNSAFE_URL',
+          });
+        }
+        foreign = true;
+      }
+      if (response.status === 303) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next;
+    }
+  }
+
+  private async fetchOnce(
+    kind: RequestEvent['kind'],
+    url: URL,
+    init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined },
+    maxBytes: number | undefined,
+  ): Promise<TransportResponse> {
+    const event: RequestEvent = { kind, method: init.method, url: `${url.origin}${url.pathname}`, status: undefined, bytesSent: init.body?.length ?? 0, bytesReceived: 0 };
+    try {
+      const response = await this.options.fetch(url, {
+        method: init.method,
+        headers: init.headers,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      event.status = response.status;
+      const body = init.method === 'HEAD' ? new Uint8Array() : await readBody(response, maxBytes, () => this.tooLarge(url, maxBytes));
+      event.bytesReceived = body.length;
+      return { status: response.status, headers: response.headers, body, url };
+    } finally {
+      this.options.onRequest?.(event);
+    }
+  }
+
+  private tooLarge(url: URL, maxBytes: number | undefined): RegistryError {
+    return new RegistryError(`${this.host}: response for ${url.pathname} is larger than ${maxBytes} bytes`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
+  }
+
+  private loadCredentials(): Promise<RegistryCredentials | undefined> {
+    this.credentials ??= (async () => {
+      const found = await this.options.credentials?.(this.host);
+      if (found !== undefined) {
+        this.secrets.add(found.password);
+        this.secrets.add(basic(found));
+        this.secrets.add(basic(found).slice('Basic '.length));
+      }
+      return found;
+    })();
+    return this.credentials;
+  }
+
+  private async authorization(scopes: Scope[]): Promise<string | undefined> {
+    if (this.bearer !== undefined) return `Bearer ${await this.token(scopes)}`;
+    return this.basicAuth;
+  }
+
+  /** Learn from a 401's challenge; the scopes to retry with, or undefined when retrying can't help. */
+  private async onUnauthorized(response: TransportResponse, scopes: Scope[], sent: string | undefined): Promise<Scope[] | undefined> {
+    const challenges = parseChallenges(response.headers.get('www-authenticate') ?? '');
+    const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']);
+    if (bearer !== undefined) {
+      const realm = this.checkRealm(bearer.params['realm'] as string);
+      this.bearer = { realm, service: bearer.params['service'] };
+      const asked = parseScopeParam(bearer.params['scope'] ?? '');
+      const wanted = normalizeScopes([...scopes, ...asked]);
+      if (sent?.startsWith('Bearer ')) {
+        const token = sent.slice('Bearer '.length);
+        this.tokens = this.tokens.filter((t) => t.token !== token);
+      }
+      const credentials = await this.loadCredentials();
+      this.authProblem =
+        credentials === undefined
+          ? `no credentials found for ${this.host} (docker login, or GHCR_TOKEN/GITHUB_TOKEN for ghcr.io) and anonymous access is not enough`
+          : `the token issued to ${credentials.username} does not allow ${scopeKey(wanted)}`;
+      return wanted;
+    }
+    if (challenges.some((c) => c.scheme === 'basic')) {
+      const credentials = await this.loadCredentials();
+      if (credentials === undefined) {
+        this.authProblem = `no credentials found for ${this.host} (docker login, or GHCR_TOKEN/GITHUB_TOKEN for ghcr.io)`;
+      } else if (credentials.tokenOnly === true) {
+        this.authProblem = `${this.host} asks for Basic auth; the token found for it is only ever sent to a token service, never raw`;
+      } else if (sent?.startsWith('Basic ')) {
+        this.authProblem = `${this.host} did not accept the credentials for user ${credentials.username}`;
+      } else {
+        this.basicAuth = basic(credentials);
+        return scopes;
+      }
+      return undefined;
+    }
+    this.authProblem = `${this.host} answered 401 without a challenge we can answer`;
+    return undefined;
+  }
+
+  /**
+   * The realm gets our credentials, so it must be reachable safely: https anywhere (Docker Hub's
+   * realm is on another host), plain http only when the registry itself is spoken to over http
+   * (an `insecureRegistries` host), and never with credentials embedded in the URL.
+   */
+  private checkRealm(value: string): URL {
+    let realm: URL;
+    try {
+      realm = new URL(value);
+    } catch {
+      throw new RegistryError(`${this.host}: the token realm it named is not a URL`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
+    }
+    if (realm.username !== '' || realm.password !== '') {
+      throw new RegistryError(`${this.host}: refusing a token realm with credentials in its URL`, { host: this.host, code: 'E_REGISTRY_UNSAFE_URL' });
+    }
+    if (realm.protocol === 'https:' || (realm.protocol === 'http:' && this.options.insecure)) return realm;
+    throw new RegistryError(
+      `${this.host}: refusing to send credentials to the token realm ${realm.protocol}//${realm.host}${realm.pathname}: ` +
+        `only https realms are used unless the registry is listed in insecureRegistries`,
+      { host: this.host, code: 'E_REGISTRY_UNSAFE_URL' },
+    );
+  }
+
+  private async token(scopes: Scope[]): Promise<string> {
+    const now = this.options.now();
+    const cached = this.tokens.find((t) => t.expiresAt > now && covers(t.scopes, scopes));
+    if (cached !== undefined) return cached.token;
+    const key = scopeKey(scopes);
+    let pending = this.pendingTokens.get(key);
+    if (pending === undefined) {
+      pending = this.fetchToken(scopes).finally(() => this.pendingTokens.delete(key));
+      this.pendingTokens.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetchToken(scopes: Scope[]): Promise<string> {
+    const { realm, service } = this.bearer as { realm: URL; service: string | undefined };
+    const credentials = await this.loadCredentials();
+    const url = new URL(realm);
+    if (service !== undefined) url.searchParams.set('service', service);
+    for (const scope of scopes) url.searchParams.append('scope', `repository:${scope.repository}:${scope.actions.join(',')}`);
+    if (credentials !== undefined) url.searchParams.set('account', credentials.username);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (credentials !== undefined) headers['Authorization'] = basic(credentials);
+
+    const { retry, sleep, random } = this.options;
+    const where = `${realm.origin}${realm.pathname}`;
+    let response: TransportResponse;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await this.fetchOnce('token', url, { method: 'GET', headers, body: undefined }, 1024 * 1024);
+      } catch (error) {
+        if (error instanceof RegistryError) throw error;
+        if (isTransientNetworkError(error) && attempt + 1 < retry.attempts) {
+          await sleep(backoffDelay(retry, attempt, random));
+          continue;
+        }
+        const summary = this.redact(networkErrorSummary(error));
+        throw new RegistryError(`${this.host}: token service ${where}: ${summary}`, { host: this.host, code: 'E_REGISTRY_NETWORK', cause: new Error(summary) });
+      }
+      if (RETRYABLE_STATUS.has(response.status) && attempt + 1 < retry.attempts) {
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.options.now());
+        if (retryAfter === undefined || retryAfter <= retry.maxRetryAfterMs) {
+          await sleep(retryAfter ?? backoffDelay(retry, attempt, random));
+          continue;
+        }
+      }
+      break;
+    }
+    const who = credentials === undefined ? 'anonymously' : `as ${credentials.username}`;
+    const details = { host: this.host, status: response.status };
+    if (response.status === 401) throw new UnauthorizedError(`${this.host}: the token service ${where} refused to log in ${who}`, details);
+    if (response.status === 403) {
+      throw new DeniedError(`${this.host}: the token service ${where} denied ${scopeKey(scopes)} ${who}`, {
+        ...details,
+        ...(this.host === 'ghcr.io' ? { hint: GHCR_DENIED_HINT } : {}),
+      });
+    }
+    if (response.status === 429) throw new RateLimitedError(`${this.host}: the token service ${where} is rate limiting`, details);
+    if (response.status !== 200) throw new RegistryError(`${this.host}: the token service ${where} answered ${response.status}`, details);
+    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(response.body)) as typeof parsed;
+    } catch {
+      throw new RegistryError(`${this.host}: the token service ${where} answered something that is not JSON`, { ...details, code: 'E_REGISTRY_PROTOCOL' });
+    }
+    const token = typeof parsed.token === 'string' && parsed.token !== '' ? parsed.token : parsed.access_token;
+    if (typeof token !== 'string' || token === '') {
+      throw new RegistryError(`${this.host}: the token service ${where} answered without a token`, { ...details, code: 'E_REGISTRY_PROTOCOL' });
+    }
+    this.secrets.add(token);
+    // The token spec: a missing or shorter lifetime means 60 seconds. Keep a margin for clock skew.
+    const lifetime = Math.max(60, typeof parsed.expires_in === 'number' ? parsed.expires_in : 60);
+    this.tokens.push({ scopes, token, expiresAt: this.options.now() + lifetime * 1000 - 10_000 });
+    return token;
+  }
+}
+
+function basic(credentials: RegistryCredentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+function refSuffix(reference: string): string {
+  return reference.includes(':') ? `@${reference}` : `:${reference}`;
+}
+
+async function readBody(response: Response, maxBytes: number | undefined, tooLarge: () => Error): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array();
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (maxBytes !== undefined && declared > maxBytes) {
+    await response.body.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (maxBytes !== undefined && total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+function parseOciError(body: Uint8Array): { code?: string; message?: string } {
+  if (body.length === 0 || body.length > 64 * 1024) return {};
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as { errors?: { code?: unknown; message?: unknown }[] };
+    const first = parsed.errors?.[0];
+    return {
+      ...(typeof first?.code === 'string' ? { code: first.code } : {}),
+      ...(typeof first?.message === 'string' ? { message: first.message.slice(0, 300) } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** One entry per repository, actions merged and ordered `pull,push`. */
+export function normalizeScopes(scopes: readonly Scope[]): Scope[] {
+  const byRepo = new Map<string, Set<'pull' | 'push'>>();
+  for (const s of scopes) {
+    const set = byRepo.get(s.repository) ?? new Set();
+    for (const a of s.actions) set.add(a);
+    byRepo.set(s.repository, set);
+  }
+  return [...byRepo.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([repository, set]) => ({ repository, actions: (['pull', 'push'] as const).filter((a) => set.has(a)) }));
+}
+
+function parseScopeParam(value: string): Scope[] {
+  return value
+    .split(' ')
+    .filter(Boolean)
+    .flatMap((item) => {
+      const [type, ...rest] = item.split(':');
+      if (type !== 'repository' || rest.length < 2) return [];
+      const actions = (rest.pop() as string).split(',').filter((a): a is 'pull' | 'push' => a === 'pull' || a === 'push');
+      return [{ repository: rest.join(':'), actions }];
+    });
+}
+
+function covers(have: Scope[], need: Scope[]): boolean {
+  return need.every((n) => have.some((h) => h.repository === n.repository && n.actions.every((a) => h.actions.includes(a))));
+}
+
+function scopeKey(scopes: Scope[]): string {
+  return scopes.map((s) => `repository:${s.repository}:${s.actions.join(',')}`).join(' ');
+}

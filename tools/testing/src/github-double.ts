@@ -1,0 +1,442 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An in-memory stand-in for api.github.com with just the endpoints Slipway calls, answering with
+ * GitHub's status codes and body shapes (checked against @octokit/openapi-types and GitHub's
+ * documented error bodies). Point Octokit at `double.url` through `baseUrl`.
+ *
+ *   const github = await startGitHubDouble();
+ *   onTestFinished(github.close);
+ */
+
+export interface DoubleRef {
+  sha: string;
+  type: 'commit' | 'tag';
+}
+
+/** An annotated tag object, as `POST /git/tags` stores it. */
+export interface DoubleTagObject {
+  sha: string;
+  tag: string;
+  message: string;
+  object: { sha: string; type: string };
+  tagger: { name: string; email: string; date: string };
+}
+
+/** A release in GitHub's JSON shape (components.schemas.release). */
+export interface DoubleRelease {
+  url: string;
+  html_url: string;
+  assets_url: string;
+  upload_url: string;
+  tarball_url: string | null;
+  zipball_url: string | null;
+  id: number;
+  node_id: string;
+  tag_name: string;
+  target_commitish: string;
+  name: string | null;
+  body: string | null;
+  draft: boolean;
+  prerelease: boolean;
+  immutable: boolean;
+  created_at: string;
+  published_at: string | null;
+  updated_at: string;
+  author: { login: string; id: number; node_id: string; type: string; site_admin: boolean };
+  assets: unknown[];
+}
+
+export interface DoubleDispatch {
+  event_type: string;
+  client_payload: Record<string, unknown>;
+}
+
+export interface DoubleRepoState {
+  /** Full ref name (`refs/tags/x`) → what it points at. */
+  refs: Map<string, DoubleRef>;
+  /** Annotated tag objects by sha. */
+  tagObjects: Map<string, DoubleTagObject>;
+  releases: DoubleRelease[];
+  dispatches: DoubleDispatch[];
+  /** The release GitHub would show as "Latest". */
+  latestReleaseId: number | undefined;
+}
+
+export interface DoubleRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface GitHubDoubleState {
+  /** Keyed by `owner/repo`; a repo appears on first use. */
+  repos: Map<string, DoubleRepoState>;
+  /** Every request answered, in order. */
+  requests: DoubleRequest[];
+}
+
+export interface InjectedFailure {
+  method?: string;
+  /** Matches the request path (no query string). */
+  path?: string | RegExp;
+  status: number;
+  body?: unknown;
+  /** How many matching requests fail; default 1. */
+  times?: number;
+}
+
+export interface GitHubDoubleOptions {
+  /** Tokens accepted; default any non-empty token. Others get 401 Bad credentials. */
+  tokens?: readonly string[];
+  /** Clock for timestamps; default the real one. */
+  now?: () => Date;
+}
+
+export interface GitHubDouble {
+  /** Base URL for Octokit's `baseUrl`, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly state: GitHubDoubleState;
+  /** State of one repository (`owner/repo`), created empty if new. */
+  repo(fullName: string): DoubleRepoState;
+  /** Make the next matching request(s) fail with this status and body. */
+  failNext(failure: InjectedFailure): void;
+  close(): Promise<void>;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+
+class HttpError {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {}
+}
+
+function basicError(status: number, message: string, documentation: string): HttpError {
+  return new HttpError(status, { message, documentation_url: documentation, status: String(status) });
+}
+
+function validationFailed(documentation: string, errors: Record<string, unknown>[]): HttpError {
+  return new HttpError(422, { message: 'Validation Failed', errors, documentation_url: documentation, status: '422' });
+}
+
+function invalidRequest(detail: string, documentation: string): HttpError {
+  return basicError(422, `Invalid request.\n\n${detail}`, documentation);
+}
+
+const SHA = /^[0-9a-f]{40}$/;
+const MAKE_LATEST = new Set(['true', 'false', 'legacy']);
+
+export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Promise<GitHubDouble> {
+  const now = options.now ?? (() => new Date());
+  const state: GitHubDoubleState = { repos: new Map(), requests: [] };
+  const failures: InjectedFailure[] = [];
+  let nextReleaseId = 1;
+  let url = '';
+
+  const repo = (fullName: string): DoubleRepoState => {
+    let r = state.repos.get(fullName);
+    if (!r) {
+      r = { refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined };
+      state.repos.set(fullName, r);
+    }
+    return r;
+  };
+
+  const refJson = (full: string, name: string, ref: DoubleRef) => ({
+    ref: name,
+    node_id: Buffer.from(`Ref:${full}:${name}`).toString('base64'),
+    url: `${url}/repos/${full}/git/${name}`,
+    object: { type: ref.type, sha: ref.sha, url: `${url}/repos/${full}/git/${ref.type === 'tag' ? 'tags' : 'commits'}/${ref.sha}` },
+  });
+
+  const tagJson = (full: string, t: DoubleTagObject) => ({
+    node_id: Buffer.from(`Tag:${t.sha}`).toString('base64'),
+    tag: t.tag,
+    sha: t.sha,
+    url: `${url}/repos/${full}/git/tags/${t.sha}`,
+    message: t.message,
+    tagger: t.tagger,
+    object: { ...t.object, url: `${url}/repos/${full}/git/${t.object.type === 'tag' ? 'tags' : 'commits'}/${t.object.sha}` },
+    verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+  });
+
+  // "Latest" per GitHub: drafts and prereleases never are; make_latest=true takes it, false leaves
+  // it, legacy picks the newest published full release.
+  const applyLatest = (r: DoubleRepoState, release: DoubleRelease, makeLatest: string): void => {
+    const eligible = (x: DoubleRelease) => !x.draft && !x.prerelease;
+    if (eligible(release) && makeLatest === 'true') r.latestReleaseId = release.id;
+    const current = r.releases.find((x) => x.id === r.latestReleaseId);
+    if (makeLatest === 'legacy' || (current && !eligible(current))) {
+      const candidates = r.releases.filter(eligible);
+      r.latestReleaseId = candidates.reduce<DoubleRelease | undefined>((best, x) => (!best || x.id > best.id ? x : best), undefined)?.id;
+    }
+  };
+
+  function handle(method: string, path: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown; headers?: Record<string, string> } {
+    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(path);
+    if (!m) throw basicError(404, 'Not Found', DOCS);
+    const full = `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}`;
+    const rest = m[3] ?? '';
+    const r = repo(full);
+    const input = (body ?? {}) as Record<string, unknown>;
+
+    if (method === 'POST' && rest === '/git/refs') {
+      const doc = `${DOCS}/git/refs#create-a-reference`;
+      const { ref, sha } = input;
+      if (typeof ref !== 'string') throw invalidRequest('"ref" wasn\'t supplied.', doc);
+      if (typeof sha !== 'string') throw invalidRequest('"sha" wasn\'t supplied.', doc);
+      if (!ref.startsWith('refs/') || ref.split('/').length < 3) throw basicError(422, 'Reference name is not valid', doc);
+      if (!SHA.test(sha)) throw basicError(422, 'Object does not exist', doc);
+      // Check and set with no await in between: concurrent creates race for real, one wins.
+      if (r.refs.has(ref)) throw basicError(422, 'Reference already exists', doc);
+      const created: DoubleRef = { sha, type: r.tagObjects.has(sha) ? 'tag' : 'commit' };
+      r.refs.set(ref, created);
+      return { status: 201, body: refJson(full, ref, created), headers: { location: `${url}/repos/${full}/git/${ref}` } };
+    }
+
+    const getRef = /^\/git\/ref\/(.+)$/.exec(rest);
+    if (method === 'GET' && getRef) {
+      const name = `refs/${decodeURIComponent(getRef[1] ?? '')}`;
+      const found = r.refs.get(name);
+      if (!found) throw basicError(404, 'Not Found', `${DOCS}/git/refs#get-a-reference`);
+      return { status: 200, body: refJson(full, name, found) };
+    }
+
+    if (method === 'POST' && rest === '/git/tags') {
+      const doc = `${DOCS}/git/tags#create-a-tag-object`;
+      const { tag, message, object, type, tagger } = input as {
+        tag?: unknown;
+        message?: unknown;
+        object?: unknown;
+        type?: unknown;
+        tagger?: { name?: string; email?: string; date?: string };
+      };
+      if (typeof tag !== 'string' || typeof message !== 'string' || typeof object !== 'string' || typeof type !== 'string') {
+        throw invalidRequest('"tag", "message", "object" and "type" are required.', doc);
+      }
+      if (!SHA.test(object)) throw basicError(422, 'Object does not exist', doc);
+      const sha = createHash('sha1').update(`tag ${tag}\n${object}\n${message}\n${String(r.tagObjects.size)}`).digest('hex');
+      const created: DoubleTagObject = {
+        sha,
+        tag,
+        message,
+        object: { sha: object, type },
+        tagger: { name: tagger?.name ?? 'Slipway', email: tagger?.email ?? 'slipway@example.com', date: tagger?.date ?? now().toISOString() },
+      };
+      r.tagObjects.set(sha, created);
+      return { status: 201, body: tagJson(full, created) };
+    }
+
+    const getTag = /^\/git\/tags\/([0-9a-f]{40})$/.exec(rest);
+    if (method === 'GET' && getTag) {
+      const found = r.tagObjects.get(getTag[1] ?? '');
+      if (!found) throw basicError(404, 'Not Found', `${DOCS}/git/tags#get-a-tag`);
+      return { status: 200, body: tagJson(full, found) };
+    }
+
+    const byTag = /^\/releases\/tags\/(.+)$/.exec(rest);
+    if (method === 'GET' && byTag) {
+      const tag = decodeURIComponent(byTag[1] ?? '');
+      // Published releases only, like GitHub.
+      const found = r.releases.find((x) => x.tag_name === tag && !x.draft);
+      if (!found) throw basicError(404, 'Not Found', `${DOCS}/releases/releases#get-a-release-by-tag-name`);
+      return { status: 200, body: found };
+    }
+
+    if (method === 'GET' && rest === '/releases') {
+      const perPage = Math.min(100, Math.max(1, Number(query.get('per_page') ?? 30) || 30));
+      const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+      const all = [...r.releases].sort((a, b) => b.id - a.id);
+      const lastPage = Math.max(1, Math.ceil(all.length / perPage));
+      const link = (p: number, rel: string) => `<${url}/repos/${full}/releases?per_page=${String(perPage)}&page=${String(p)}>; rel="${rel}"`;
+      const links = [
+        ...(page > 1 ? [link(page - 1, 'prev'), link(1, 'first')] : []),
+        ...(page < lastPage ? [link(page + 1, 'next'), link(lastPage, 'last')] : []),
+      ];
+      return { status: 200, body: all.slice((page - 1) * perPage, page * perPage), headers: links.length > 0 ? { link: links.join(', ') } : {} };
+    }
+
+    if (method === 'POST' && rest === '/releases') {
+      const doc = `${DOCS}/releases/releases#create-a-release`;
+      const tag = input['tag_name'];
+      if (typeof tag !== 'string' || tag === '') throw validationFailed(doc, [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }]);
+      const makeLatest = String(input['make_latest'] ?? 'true');
+      if (!MAKE_LATEST.has(makeLatest)) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'make_latest' }]);
+      if (r.releases.some((x) => x.tag_name === tag)) {
+        throw validationFailed(doc, [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }]);
+      }
+      const draft = input['draft'] === true;
+      const target = typeof input['target_commitish'] === 'string' ? input['target_commitish'] : 'main';
+      if (!draft && !r.refs.has(`refs/tags/${tag}`)) {
+        // Publishing creates the tag at target_commitish when it does not exist yet.
+        const sha = SHA.test(target) ? target : r.refs.get(`refs/heads/${target}`)?.sha;
+        if (!sha) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'target_commitish' }]);
+        r.refs.set(`refs/tags/${tag}`, { sha, type: 'commit' });
+      }
+      const id = nextReleaseId++;
+      const at = now().toISOString();
+      const release: DoubleRelease = {
+        url: `${url}/repos/${full}/releases/${String(id)}`,
+        html_url: `https://github.com/${full}/releases/tag/${encodeURIComponent(tag)}`,
+        assets_url: `${url}/repos/${full}/releases/${String(id)}/assets`,
+        upload_url: `https://uploads.github.com/repos/${full}/releases/${String(id)}/assets{?name,label}`,
+        tarball_url: `${url}/repos/${full}/tarball/${encodeURIComponent(tag)}`,
+        zipball_url: `${url}/repos/${full}/zipball/${encodeURIComponent(tag)}`,
+        id,
+        node_id: Buffer.from(`Release:${String(id)}`).toString('base64'),
+        tag_name: tag,
+        target_commitish: target,
+        name: typeof input['name'] === 'string' ? input['name'] : null,
+        body: typeof input['body'] === 'string' ? input['body'] : null,
+        draft,
+        prerelease: input['prerelease'] === true,
+        immutable: false,
+        created_at: at,
+        published_at: draft ? null : at,
+        updated_at: at,
+        author: { login: 'slipway-bot', id: 1, node_id: 'MDQ6VXNlcjE=', type: 'Bot', site_admin: false },
+        assets: [],
+      };
+      r.releases.push(release);
+      applyLatest(r, release, makeLatest);
+      return { status: 201, body: release, headers: { location: release.url } };
+    }
+
+    const byId = /^\/releases\/(\d+)$/.exec(rest);
+    if (method === 'PATCH' && byId) {
+      const doc = `${DOCS}/releases/releases#update-a-release`;
+      const release = r.releases.find((x) => x.id === Number(byId[1]));
+      if (!release) throw basicError(404, 'Not Found', doc);
+      const makeLatest = String(input['make_latest'] ?? 'true');
+      if (!MAKE_LATEST.has(makeLatest)) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'make_latest' }]);
+      const tag = input['tag_name'];
+      if (typeof tag === 'string' && tag !== release.tag_name && r.releases.some((x) => x.tag_name === tag)) {
+        throw validationFailed(doc, [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }]);
+      }
+      if (typeof tag === 'string') release.tag_name = tag;
+      if (typeof input['target_commitish'] === 'string') release.target_commitish = input['target_commitish'];
+      if (typeof input['name'] === 'string') release.name = input['name'];
+      if (typeof input['body'] === 'string') release.body = input['body'];
+      if (typeof input['prerelease'] === 'boolean') release.prerelease = input['prerelease'];
+      if (typeof input['draft'] === 'boolean') {
+        if (release.draft && !input['draft']) release.published_at = now().toISOString();
+        release.draft = input['draft'];
+      }
+      release.updated_at = now().toISOString();
+      applyLatest(r, release, makeLatest);
+      return { status: 200, body: release };
+    }
+
+    if (method === 'POST' && rest === '/dispatches') {
+      const doc = `${DOCS}/repos/repos#create-a-repository-dispatch-event`;
+      const eventType = input['event_type'];
+      if (typeof eventType !== 'string' || eventType === '') throw invalidRequest('"event_type" wasn\'t supplied.', doc);
+      if (eventType.length > 100) throw invalidRequest('event_type is too long (maximum is 100 characters).', doc);
+      const payload = input['client_payload'] ?? {};
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        throw invalidRequest('For \'properties/client_payload\', is not an object.', doc);
+      }
+      const keys = Object.keys(payload).length;
+      if (keys > 10) throw invalidRequest(`No more than 10 properties are allowed; ${String(keys)} were supplied.`, doc);
+      r.dispatches.push({ event_type: eventType, client_payload: payload as Record<string, unknown> });
+      return { status: 204 };
+    }
+
+    throw basicError(404, 'Not Found', DOCS);
+  }
+
+  const tokenOf = (req: IncomingMessage): string | undefined => {
+    const header = req.headers.authorization ?? '';
+    return /^(?:token|bearer)\s+(\S+)$/i.exec(header)?.[1];
+  };
+
+  const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void => {
+    const common = { 'x-github-request-id': `DOUBLE:${String(state.requests.length)}`, 'x-github-api-version-selected': '2022-11-28' };
+    if (body === undefined) {
+      res.writeHead(status, { ...common, ...headers });
+      res.end();
+      return;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { ...common, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      // Everything below runs synchronously once the body is in: state changes are atomic.
+      const method = req.method ?? 'GET';
+      const parsedUrl = new URL(req.url ?? '/', 'http://double');
+      const path = parsedUrl.pathname;
+      const answer = (status: number, body?: unknown, headers?: Record<string, string>) => {
+        state.requests.push({ method, path, status });
+        send(res, status, body, headers);
+      };
+
+      const token = tokenOf(req);
+      if (token === undefined) return answer(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' });
+      if (options.tokens && !options.tokens.includes(token)) return answer(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+
+      const failure = failures.find(
+        (f) =>
+          (f.method === undefined || f.method.toUpperCase() === method) &&
+          (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
+      );
+      if (failure) {
+        failure.times = (failure.times ?? 1) - 1;
+        if (failure.times <= 0) failures.splice(failures.indexOf(failure), 1);
+        return answer(failure.status, failure.body ?? { message: 'Server Error', status: String(failure.status) });
+      }
+
+      let body: unknown;
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (raw !== '') {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return answer(400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' });
+        }
+      }
+      try {
+        const result = handle(method, path, parsedUrl.searchParams, body);
+        return answer(result.status, result.body, result.headers);
+      } catch (error) {
+        if (error instanceof HttpError) return answer(error.status, error.body);
+        return answer(500, { message: error instanceof Error ? error.message : String(error), status: '500' });
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${String(port)}`;
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    });
+    return closed;
+  };
+
+  return {
+    url,
+    state,
+    repo,
+    failNext(failure) {
+      failures.push({ ...failure });
+    },
+    close,
+  };
+}

@@ -1,0 +1,6 @@
+export {};
+export * from './git-repo.js';
+export * from './registry-peer.js';
+export * from './token-issuer.js';
+export * from './registry-fixtures.js';
+export * from './github-double.js';
