@@ -35,28 +35,39 @@ export interface Workspace {
   projectGraph(): Promise<ProjectGraph>;
 }
 
+export type RegistryFactory = (image: string) => { registry: Registry; ref: ImageRef };
+
+/**
+ * Registries by image reference, one client per host: `oci-layout:<dir>` opens the on-disk store
+ * (relative to the workspace root), anything else the OCI distribution client with credentials
+ * from the Docker config, credential helpers and GITHUB_TOKEN/GHCR_TOKEN (for ghcr.io, exchanged
+ * for a registry token, never sent raw).
+ */
+export function registryFactory(options: { root: string; insecureRegistries: readonly string[]; env: NodeJS.ProcessEnv }): RegistryFactory {
+  const registries = new Map<string, Registry>();
+  const credentials = defaultCredentials({ env: options.env });
+  const open = (host: string): Registry => {
+    if (host.startsWith(OCI_LAYOUT_PREFIX)) {
+      const dir = host.slice(OCI_LAYOUT_PREFIX.length);
+      return openOciLayout(isAbsolute(dir) ? dir : resolve(options.root, dir));
+    }
+    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), credentials });
+  };
+  return (image) => {
+    const ref = parseImageRef(image);
+    let registry = registries.get(ref.registry);
+    if (!registry) registries.set(ref.registry, (registry = open(ref.registry)));
+    return { registry, ref };
+  };
+}
+
 export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
   const { root, config } = await loadConfig({ cwd: ctx.cwd === undefined ? undefined : resolve(ctx.processCwd, ctx.cwd), start: ctx.processCwd });
   const env = ctx.env;
   let git: SourceControl | undefined;
   let github: ReleaseHost | undefined | null = null;
   let graph: Promise<ProjectGraph> | undefined;
-  const registries = new Map<string, Registry>();
-  const credentials = defaultCredentials({ env });
-
-  const registryFor = (host: string): Registry => {
-    let registry = registries.get(host);
-    if (!registry) {
-      if (host.startsWith(OCI_LAYOUT_PREFIX)) {
-        const dir = host.slice(OCI_LAYOUT_PREFIX.length);
-        registry = openOciLayout(isAbsolute(dir) ? dir : resolve(root, dir));
-      } else {
-        registry = createRegistryClient({ host, insecure: config.insecureRegistries.includes(host), credentials });
-      }
-      registries.set(host, registry);
-    }
-    return registry;
-  };
+  const registry = registryFactory({ root, insecureRegistries: config.insecureRegistries, env });
 
   const ws: Workspace = {
     root,
@@ -76,10 +87,7 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
       }
       return (github = createGitHub({ repository: config.repository, token, ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}) }));
     },
-    registry(image) {
-      const ref = parseImageRef(image);
-      return { registry: registryFor(ref.registry), ref };
-    },
+    registry,
     projectGraph: () => (graph ??= readProjectGraph(root)),
     async serviceRoots(name) {
       const service = ws.service(name);

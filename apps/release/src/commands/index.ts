@@ -1,7 +1,11 @@
 import type { Handler } from '../context.js';
+import { imageCopy, imageResolve, imageTags } from './image.js';
 import { tagInspect } from './tag-inspect.js';
 
 /** Handlers by command name. A command of CONTRACT §3 without one here says "not built yet" and exits 2. */
 export const handlers: Partial<Record<string, Handler>> = {
   'tag inspect': tagInspect,
+  'image resolve': imageResolve,
+  'image copy': imageCopy,
+  'image tags': imageTags,
 };
