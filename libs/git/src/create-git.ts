@@ -1,3 +1,6 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { GitError, InvalidRefError, NonFastForwardError, RebaseConflictError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
 import type { RefTarget } from './errors.js';
 import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.js';
@@ -118,7 +121,40 @@ export function createGit(options: GitOptions): SourceControl {
       }
     },
 
+    async mergeBase(...refs) {
+      if (refs.length === 0) throw new InvalidRefError('', 'mergeBase needs at least one ref');
+      for (const ref of refs) checkRef(ref);
+      try {
+        // --octopus with one ref answers the ref itself; exit 1 with no output means no common ancestor.
+        const { stdout, status } = await run(['merge-base', '--octopus', ...refs], { okStatus: [0, 1] });
+        return status === 0 ? stdout.trim() : undefined;
+      } catch (error) {
+        throw asRefNotFound(error, refs.join(' or '));
+      }
+    },
+
     resolveCommit,
+    async commitTime(ref) {
+      const commit = await resolveCommit(ref);
+      const { stdout } = await run(['show', '-s', '--format=%ct', commit]);
+      return Number(stdout.trim());
+    },
+    async exportTree({ commit, path, dest }) {
+      // Builds read the files of the commit being released, never a dirty working tree.
+      const sha = await resolveCommit(commit);
+      await mkdir(dest, { recursive: true });
+      const archive = join(dest, '.slipway-export.tar');
+      try {
+        await run(['archive', '--format=tar', `--output=${archive}`, sha, '--', path]);
+        await execa('tar', ['-xf', archive, '-C', dest], { stdin: 'ignore' });
+      } catch (error) {
+        if (error instanceof GitError) throw error;
+        throw new GitError(`could not unpack ${path} at ${sha} into ${dest}: ${(error as Error).message}`, { command: `tar -xf ${archive}`, cause: error });
+      } finally {
+        await rm(archive, { force: true });
+      }
+      return join(dest, path);
+    },
 
     async logBetween({ from, to, paths = [] }) {
       checkRef(to);

@@ -48,8 +48,14 @@ export interface SourceControl {
   listTags(prefix?: string | readonly string[]): Promise<TagInfo[]>;
   /** True when `commit` is `ref` or an ancestor of it; throws for revisions that don't exist. */
   isAncestor(commit: string, ref: string): Promise<boolean>;
+  /** The best common ancestor of all `refs` (`merge-base --octopus`, one call); undefined when they share no history. */
+  mergeBase(...refs: string[]): Promise<string | undefined>;
   /** Full sha of the commit `ref` names; RefNotFoundError when it names none. */
   resolveCommit(ref: string): Promise<string>;
+  /** Committer time of a commit, in seconds since the epoch (for reproducible builds). */
+  commitTime(ref: string): Promise<number>;
+  /** Writes the files under `path` as they are at `commit` into `dest`; returns `dest/path`. */
+  exportTree(input: { commit: string; path: string; dest: string }): Promise<string>;
   /** Commits in `from..to` (newest first), optionally only those touching `paths`, with changed files. */
   logBetween(range: LogRange): Promise<CommitInfo[]>;
   /** Files changed on `head` since it diverged from `base` (`base...head`, like `nx affected`). */

@@ -1,5 +1,6 @@
 import type { Handler } from '../context.js';
 import { imageCopy, imageResolve, imageTags } from './image.js';
+import { publish } from './publish.js';
 import { tagInspect } from './tag-inspect.js';
 
 /** Handlers by command name. A command of CONTRACT §3 without one here says "not built yet" and exits 2. */
@@ -8,4 +9,5 @@ export const handlers: Partial<Record<string, Handler>> = {
   'image resolve': imageResolve,
   'image copy': imageCopy,
   'image tags': imageTags,
+  publish,
 };
