@@ -1,7 +1,9 @@
 import type { Handler } from '../context.js';
+import { ci } from './ci.js';
 import { imageCopy, imageResolve, imageTags } from './image.js';
 import { publish } from './publish.js';
 import { tagInspect } from './tag-inspect.js';
+import { verify } from './verify.js';
 
 /** Handlers by command name. A command of CONTRACT §3 without one here says "not built yet" and exits 2. */
 export const handlers: Partial<Record<string, Handler>> = {
@@ -10,4 +12,6 @@ export const handlers: Partial<Record<string, Handler>> = {
   'image copy': imageCopy,
   'image tags': imageTags,
   publish,
+  verify,
+  ci,
 };

@@ -173,7 +173,9 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   let dispatched = false;
   if (info.deploy && !dryRun && github && ws.config.dispatch && release?.action !== 'unchanged') {
     for (const manifest of manifests) {
-      await github.repositoryDispatch({ eventType: ws.config.dispatch.eventType, clientPayload: { ...manifest } });
+      // GitHub allows at most 10 top-level client_payload properties: the essentials, plus the whole manifest nested.
+      const { service, version, tag: releaseTag, image, digest } = manifest;
+      await github.repositoryDispatch({ eventType: ws.config.dispatch.eventType, clientPayload: { service, version, tag: releaseTag, image, digest, manifest } });
     }
     dispatched = true;
     log(`dispatched ${ws.config.dispatch.eventType} by digest`);

@@ -1,0 +1,69 @@
+import { classifyTag } from '@slipway/tag';
+import { imageRevision } from '../artifact.js';
+import type { Handler } from '../context.js';
+import { readReleaseManifest, type ReleaseManifest } from '../manifest.js';
+import { table } from '../output.js';
+import { UsageError } from '../errors.js';
+import { openWorkspace, type Workspace } from '../workspace.js';
+
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What publish promised: each image tag resolves to the manifest's digest; the GitHub release exists. */
+async function verifyManifest(ws: Workspace, manifest: ReleaseManifest): Promise<Check[]> {
+  const checks: Check[] = [];
+  const { registry, ref } = ws.registry(manifest.image);
+  for (const tag of manifest.tags) {
+    const resolved = await registry.resolve(ref.repository, tag);
+    checks.push({
+      check: `${manifest.image}:${tag}`,
+      ok: resolved?.digest === manifest.digest,
+      detail: resolved ? (resolved.digest === manifest.digest ? manifest.digest : `resolves to ${resolved.digest}, not ${manifest.digest}`) : 'missing',
+    });
+  }
+  return checks;
+}
+
+export const verify: Handler = async ({ args, options }, ctx) => {
+  const ws = await openWorkspace(ctx);
+  const tag = String(args['tag']);
+  const info = classifyTag(tag, { scheme: ws.config.scheme, services: ws.config.services });
+  const checks: Check[] = [];
+
+  const manifestPath = typeof options['manifest'] === 'string' ? options['manifest'] : undefined;
+  if (manifestPath) {
+    const manifest = await readReleaseManifest(manifestPath);
+    if (manifest.tag !== tag) throw new UsageError(`${manifestPath} is the manifest of ${manifest.tag}, not ${tag}`);
+    checks.push(...(await verifyManifest(ws, manifest)));
+  } else {
+    // No manifest: the image under the tag's name must exist and say it was built from the tag's commit.
+    const commit = await ws.git().resolveCommit(`refs/tags/${tag}`);
+    const services = info.service === null ? ws.serviceNames().map((n) => ws.service(n)).filter((s) => s.kind === 'image') : [ws.service(info.service)];
+    for (const service of services) {
+      const { registry, ref } = ws.registry(service.image);
+      const resolved = await registry.resolve(ref.repository, info.name);
+      const revision = resolved ? await imageRevision(registry, ref.repository, resolved.digest) : undefined;
+      checks.push({
+        check: `${service.image}:${info.name}`,
+        ok: resolved !== undefined && revision === commit,
+        detail: !resolved ? 'missing' : revision === commit ? resolved.digest : `built from ${revision ?? 'an unknown commit'}, not ${commit.slice(0, 7)}`,
+      });
+    }
+  }
+
+  const github = ws.github();
+  if (github) {
+    const release = await github.getReleaseByTag(tag);
+    checks.push({ check: `GitHub release ${tag}`, ok: release !== undefined, detail: release ? release.url : 'missing' });
+  }
+
+  const failed = checks.filter((c) => !c.ok);
+  const human = [
+    table(['check', 'ok', 'detail'], checks.map((c) => [c.check, c.ok ? 'yes' : 'NO', c.detail])),
+    failed.length ? `\n${failed.length} check(s) failed: re-run \`slipway publish ${tag}\` to finish the release.` : `\n${tag} is published and verified.`,
+  ].join('\n');
+  return { data: { tag, ok: failed.length === 0, checks }, human, exitCode: failed.length ? 1 : 0 };
+};
