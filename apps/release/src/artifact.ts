@@ -14,6 +14,7 @@ import {
   type Registry,
 } from '@slipway/registry';
 import type { ImageTagSet } from '@slipway/tag';
+import { crashPoint } from './crash-point.js';
 import { PolicyError, UsageError, VerificationError } from './errors.js';
 import type { Workspace } from './workspace.js';
 
@@ -128,6 +129,7 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
             },
           });
           bytesPushed = pushed.pushed.bytes;
+          crashPoint(ws.env, `push:${service.name}`);
         }
       } finally {
         await rm(dest, { recursive: true, force: true });

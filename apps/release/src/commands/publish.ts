@@ -5,10 +5,13 @@ import { renderNotes } from '@slipway/notes';
 import { classifyTag, imageTags, sortTags, type TagInfo } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { CommandContext, Handler } from '../context.js';
+import { crashPoint } from '../crash-point.js';
 import { NotBuiltError, PolicyError, UsageError } from '../errors.js';
 import type { ReleaseManifest } from '../manifest.js';
 import { table } from '../output.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
+
+const DISPATCHED_MARK = '<!-- slipway: deploy dispatched -->';
 
 export interface PublishResult {
   tag: string;
@@ -103,6 +106,8 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
     );
   }
 
+  crashPoint(ctx.env, 'checks');
+
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
   const artifacts: ArtifactResult[] = [];
   for (const service of services) {
@@ -119,6 +124,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
       });
     const tagSet = imageTags({ type: 'tag', tag: info, existing: released }, { scheme: ws.config.scheme, extras: service.imageTags });
     artifacts.push(await publishArtifact(ws, { service, commit, version: info.version, tagSet, dryRun, log }));
+    crashPoint(ctx.env, `artifact:${service.name}`);
   }
 
   // 6. GitHub release: prerelease from the tag; an existing identical release is fine.
@@ -137,9 +143,13 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   ].join('\n');
   if (github && !dryRun) {
     const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
-    const ensured = await github.ensureRelease({ tag, name: tag, body, prerelease: info.prerelease, makeLatest, targetCommitish: commit });
+    // Keep the dispatch record of an earlier run, or ensureRelease would erase it and re-dispatch.
+    const previous = await github.getReleaseByTag(tag);
+    const finalBody = previous?.body.includes(DISPATCHED_MARK) ? `${body.trimEnd()}\n\n${DISPATCHED_MARK}\n` : body;
+    const ensured = await github.ensureRelease({ tag, name: tag, body: finalBody, prerelease: info.prerelease, makeLatest, targetCommitish: commit });
     release = { url: ensured.release.url, action: ensured.action };
     log(`GitHub release ${ensured.action}: ${ensured.release.url}`);
+    crashPoint(ctx.env, 'release');
   }
 
   // 7. The release manifest, computed once; then dispatch a deploying tag by digest.
@@ -170,15 +180,24 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
       await appendFile(summary, `## ${tag}\n\n| image | digest | tags |\n|---|---|---|\n${artifacts.map((a) => `| \`${a.image}\` | \`${a.digest}\` | ${a.tags.join(', ')} |`).join('\n')}\n\n`);
     }
   }
+  crashPoint(ctx.env, 'manifest');
+
+  // Dispatch at least once: the release records that it happened, so a re-run after a crash
+  // before the record dispatches again (deploy by digest is idempotent), one after it does not.
   let dispatched = false;
-  if (info.deploy && !dryRun && github && ws.config.dispatch && release?.action !== 'unchanged') {
-    for (const manifest of manifests) {
-      // GitHub allows at most 10 top-level client_payload properties: the essentials, plus the whole manifest nested.
-      const { service, version, tag: releaseTag, image, digest } = manifest;
-      await github.repositoryDispatch({ eventType: ws.config.dispatch.eventType, clientPayload: { service, version, tag: releaseTag, image, digest, manifest } });
+  if (info.deploy && !dryRun && github && ws.config.dispatch) {
+    const current = await github.getReleaseByTag(tag);
+    if (current && !current.body.includes(DISPATCHED_MARK)) {
+      for (const manifest of manifests) {
+        // GitHub allows at most 10 top-level client_payload properties: the essentials, plus the whole manifest nested.
+        const { service, version, tag: releaseTag, image, digest } = manifest;
+        await github.repositoryDispatch({ eventType: ws.config.dispatch.eventType, clientPayload: { service, version, tag: releaseTag, image, digest, manifest } });
+      }
+      crashPoint(ctx.env, 'dispatch');
+      await github.updateRelease(current.id, { body: `${current.body.trimEnd()}\n\n${DISPATCHED_MARK}\n` });
+      dispatched = true;
+      log(`dispatched ${ws.config.dispatch.eventType} by digest`);
     }
-    dispatched = true;
-    log(`dispatched ${ws.config.dispatch.eventType} by digest`);
   }
   return { tag, commit, dryRun, artifacts, release, manifests, dispatched };
 }
