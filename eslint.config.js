@@ -7,11 +7,13 @@ const depConstraints = [
   { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter', 'scope:tools'] },
   { sourceTag: 'scope:service', onlyDependOnLibsWithTags: [] },
+  // The reference generator reads the CLI's command definitions; nothing imports it.
+  { sourceTag: 'scope:docs', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter', 'scope:app'] },
 ];
 
 // Tests may also use the peers in tools/testing; production code may not.
 const testDepConstraints = depConstraints.map((c) =>
-  c.sourceTag === 'scope:service' ? c : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:tools'] },
+  c.sourceTag === 'scope:service' || c.sourceTag === 'scope:docs' ? c : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:tools'] },
 );
 
 export default [
