@@ -75,7 +75,13 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
   let bytesPushed = 0;
   const existing = await registry.resolve(repository, primary);
   if (existing) {
-    const revision = await imageRevision(registry, repository, existing.digest);
+    // A prebuilt image is identified by the digest CI built for this commit; others by their revision label.
+    const revision =
+      service.build?.type === 'prebuilt'
+        ? (await locatePrebuilt({ template: service.build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry })).digest === existing.digest
+          ? commit
+          : undefined
+        : await imageRevision(registry, repository, existing.digest);
     if (revision !== commit) {
       throw new PolicyError(
         'E_IMMUTABLE_TAG',

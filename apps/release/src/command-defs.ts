@@ -41,7 +41,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'plan',
     args: ['[service...]'],
     summary: 'per service: last release tag, next version, commits since, whether affected, blast radius',
-    options: [bump, preid],
+    options: [bump, preid, { flags: '--fetch', description: 'fetch origin/<main> and the tags from origin first (default: plan on what this clone has)' }],
     writes: false,
   },
   {
@@ -128,7 +128,10 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'reserve',
     args: ['<service>'],
     summary: 'staging-line: reserve X.Y.Z-staging.N atomically',
-    options: [{ flags: '--version-override <version>', description: 'reserve exactly this version' }],
+    options: [
+      { flags: '--version-override <version>', description: 'reserve exactly this X.Y.Z-staging.N (an existing tag is accepted only at this commit)' },
+      { flags: '--commit <rev>', description: 'commit to reserve for (default HEAD, the checked-out commit CI builds)' },
+    ],
     writes: true,
   },
   {

@@ -38,3 +38,43 @@ export class VerificationError extends Error {
     super(message);
   }
 }
+
+/** Worth retrying as is: contention that outlasted our attempts, or access a token does not grant yet. Exit 1. */
+export class OperationalError extends Error {
+  override readonly name = 'OperationalError';
+  readonly exitCode = 1 as const;
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The pins repository (CONTRACT §5) can't be used: missing, detached, locked, or origin kept moving. */
+export class PinsRepoError extends Error {
+  override readonly name = 'PinsRepoError';
+  constructor(
+    readonly code: 'E_PINS_REPO' | 'E_PINS_LOCKED' | 'E_PINS_PUSH_CONTENDED',
+    message: string,
+    readonly exitCode: 1 | 2,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A version whose image was never published: nothing to pin (bad input, exit 2). */
+export class NotPublishedError extends Error {
+  override readonly name = 'NotPublishedError';
+  readonly code = 'E_NOT_PUBLISHED';
+  readonly exitCode = 2 as const;
+  constructor(
+    message: string,
+    readonly tag: string,
+    readonly image: string,
+  ) {
+    super(message);
+  }
+}

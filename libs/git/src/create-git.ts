@@ -8,7 +8,8 @@ import { LOG_FORMAT, parseLog } from './parse-log.js';
 import { looksLikeExists, looksLikeNonFastForward, parsePushPorcelain } from './parse-push.js';
 import type { PushOutcome } from './parse-push.js';
 import { asRefNotFound, checkRef, createRunner } from './run-git.js';
-import type { SourceControl, TagInfo } from './types.js';
+import type { RemoteTag, SourceControl, TagInfo } from './types.js';
+import { workTreeOperations } from './work-tree.js';
 
 export interface GitOptions {
   /** Any folder inside the work tree. */
@@ -85,6 +86,7 @@ export function createGit(options: GitOptions): SourceControl {
 
   return {
     cwd: options.cwd,
+    ...workTreeOperations(run),
 
     async listTags(prefix = []) {
       const prefixes = typeof prefix === 'string' ? [prefix] : [...prefix];
@@ -239,6 +241,31 @@ export function createGit(options: GitOptions): SourceControl {
     fetchBranch,
 
     remoteRef,
+
+    async listRemoteTags(prefix) {
+      if (prefix !== '') checkRef(prefix, 'tag prefix');
+      const { stdout } = await run(['ls-remote', '--tags', REMOTE, `refs/tags/${prefix}*`]);
+      const objects = new Map<string, string>();
+      const peeled = new Map<string, string>();
+      for (const line of stdout.split('\n')) {
+        const [sha = '', ref = ''] = line.split('\t');
+        // ls-remote matches patterns by their tail; keep refs/tags/<prefix>… only.
+        if (!ref.startsWith(`refs/tags/${prefix}`)) continue;
+        if (ref.endsWith('^{}')) peeled.set(ref.slice('refs/tags/'.length, -3), sha);
+        else objects.set(ref.slice('refs/tags/'.length), sha);
+      }
+      return [...objects].map(([name, object]): RemoteTag => ({ name, object, commit: peeled.get(name) ?? object }));
+    },
+
+    async readFileAt({ commit, path }) {
+      checkRef(path, 'path');
+      const sha = await resolveCommit(commit);
+      // "./" makes the path relative to cwd (the workspace root), as exportTree's pathspec is.
+      const { stdout, stderr, status } = await run(['cat-file', 'blob', `${sha}:./${path}`], { okStatus: [0, 128] });
+      if (status === 0) return stdout;
+      if (/does not exist|not a valid object name/i.test(stderr)) return undefined;
+      throw new GitError(`git cat-file blob ${sha}:./${path} failed: ${stderr.trim()}`, { command: `git cat-file blob ${sha}:./${path}`, status, stderr });
+    },
 
     async pushNewRef(ref, commit) {
       checkRef(ref);

@@ -1,6 +1,8 @@
 export { createGit } from './create-git.js';
 export type { GitOptions } from './create-git.js';
-export type { CommitInfo, CreateTagInput, LogRange, SourceControl, TagInfo } from './types.js';
+export { cloneRepository } from './work-tree.js';
+export type { CloneInput, CommitFilesInput, GitIdentity, WorkTreeOperations } from './work-tree.js';
+export type { CommitInfo, CreateTagInput, LogRange, RemoteTag, SourceControl, TagInfo } from './types.js';
 export {
   GitError,
   InvalidRefError,

@@ -1,4 +1,5 @@
 import type { RefTarget } from './errors.js';
+import type { WorkTreeOperations } from './work-tree.js';
 
 /** A tag with the commit it names, from one `for-each-ref` pass. */
 export interface TagInfo {
@@ -11,6 +12,16 @@ export interface TagInfo {
   annotated: boolean;
   /** Tagger date (annotated) or commit date (lightweight), ISO 8601 in UTC. */
   date: string;
+}
+
+/** A tag on origin, as `ls-remote` shows it. */
+export interface RemoteTag {
+  /** Without `refs/tags/`. */
+  name: string;
+  /** The object the ref names (a tag object for annotated tags). */
+  object: string;
+  /** The commit it names, peeled. */
+  commit: string;
 }
 
 export interface CommitInfo {
@@ -42,7 +53,7 @@ export interface CreateTagInput {
 }
 
 /** The `SourceControl` port: everything Slipway asks of git. */
-export interface SourceControl {
+export interface SourceControl extends WorkTreeOperations {
   readonly cwd: string;
   /** Tags whose names start with one of the prefixes (all tags when none), with their commits; one git call. */
   listTags(prefix?: string | readonly string[]): Promise<TagInfo[]>;
@@ -70,6 +81,10 @@ export interface SourceControl {
   fetchBranch(branch: string): Promise<string>;
   /** What `ref` points at on origin (object and peeled commit), undefined when absent. */
   remoteRef(ref: string): Promise<RefTarget | undefined>;
+  /** Origin's tags whose names start with `prefix` (one `ls-remote`), peeled to their commits. */
+  listRemoteTags(prefix: string): Promise<RemoteTag[]>;
+  /** A file's text as it is at `commit` (path relative to `cwd`); undefined when the commit has no such file. */
+  readFileAt(input: { commit: string; path: string }): Promise<string | undefined>;
   /** Creates `ref` (full name, e.g. `refs/tags/1.2.0-staging.3`) on origin at `commit`; RefExistsError when it exists, even at the same commit. */
   pushNewRef(ref: string, commit: string): Promise<void>;
   /** Pushes the local branch to origin's branch of the same name; NonFastForwardError when origin moved on. */

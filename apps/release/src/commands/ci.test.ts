@@ -68,3 +68,38 @@ describe('slipway ci (single scheme, seed 000)', () => {
     expect(JSON.parse(run.stdout).action).toBe('nothing to do');
   });
 });
+
+describe('slipway ci (staging-line scheme, seed 002)', () => {
+  it('a staging push builds X.Y.Z-staging.N and staging; a main push promotes that digest to X.Y.Z and latest', async () => {
+    const ws = await releaseWorkspace();
+    const config = {
+      repository: REPOSITORY,
+      scheme: 'staging-line',
+      registry: `${ws.registry.host}/acme`,
+      insecureRegistries: [ws.registry.host],
+      services: { api: { root: 'apps/api', build: { type: 'layer', from: 'scratch', dir: 'apps/api', entrypoint: ['node'] } } },
+    };
+    await ws.repo.commit('chore: staging line', {
+      'services.json': JSON.stringify(config),
+      'package.json': JSON.stringify({ name: 'acme', version: '0.3.0' }),
+      'docs/development/CHANGELOGS/0.3.0.md': '# 0.3.0\n\n- Staged.\n',
+    });
+    await ws.repo.push('main');
+    const sha = await ws.repo.revParse('HEAD');
+
+    const staging = await runCli(['ci', '--event', 'push', '--ref', 'refs/heads/staging', '--sha', sha, '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(staging.exitCode, staging.stderr + staging.stdout).toBe(0);
+    expect(JSON.parse(staging.stdout)).toMatchObject({ action: 'staging build', result: { version: '0.3.0-staging.0' } });
+    const staged = await skopeoDigest(`${ws.registry.host}/acme/api:0.3.0-staging.0`);
+    expect(await skopeoDigest(`${ws.registry.host}/acme/api:staging`)).toBe(staged);
+
+    const main = await runCli(['ci', '--event', 'push', '--ref', 'refs/heads/main', '--sha', sha, '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(main.exitCode, main.stderr + main.stdout).toBe(0);
+    expect(await skopeoDigest(`${ws.registry.host}/acme/api:0.3.0`)).toBe(staged);
+    expect(await skopeoDigest(`${ws.registry.host}/acme/api:latest`)).toBe(staged);
+    expect(ws.github.repo(REPOSITORY).releases.map((r) => [r.tag_name, r.prerelease])).toEqual([
+      ['0.3.0-staging.0', true],
+      ['0.3.0', false],
+    ]);
+  });
+});

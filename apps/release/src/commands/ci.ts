@@ -1,9 +1,10 @@
 import { imageTags } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { Handler } from '../context.js';
-import { NotBuiltError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { table } from '../output.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
+import { formatStagingResult, mainPromote, stagingPush } from '../staging-line.js';
 import { publishTag } from './publish.js';
 
 export interface CiEvent {
@@ -56,7 +57,14 @@ export const ci: Handler = async ({ options }, ctx) => {
   const commit = sha ?? (await ws.git().resolveCommit('HEAD'));
 
   if (scheme === 'staging-line') {
-    if (branch === 'staging' || branch === ws.config.mainBranch) throw new NotBuiltError(`ci (staging-line push to ${branch})`);
+    if (branch === 'staging') {
+      const result = await stagingPush(ws, { commit, dryRun, log });
+      return route('staging build', result, formatStagingResult(result));
+    }
+    if (branch === ws.config.mainBranch) {
+      const result = await mainPromote(ws, { commit, dryRun, log });
+      return route('promote staging to release', result, formatStagingResult(result));
+    }
     return route('nothing to do', null, `pushes to ${branch} do not publish on the staging line`);
   }
   if (scheme === 'single' && branch === ws.config.mainBranch) {

@@ -2,6 +2,7 @@ import type { Handler } from '../context.js';
 import { ci } from './ci.js';
 import { imageCopy, imageResolve, imageTags } from './image.js';
 import { publish } from './publish.js';
+import { reserve } from './reserve.js';
 import { tagInspect } from './tag-inspect.js';
 import { verify } from './verify.js';
 
@@ -14,4 +15,5 @@ export const handlers: Partial<Record<string, Handler>> = {
   publish,
   verify,
   ci,
+  reserve,
 };
