@@ -4,3 +4,4 @@ export * from './registry-peer.js';
 export * from './token-issuer.js';
 export * from './registry-fixtures.js';
 export * from './github-double.js';
+export * from './verdaccio.js';

@@ -6,8 +6,9 @@ import { classifyTag, imageTags, sortTags, type TagInfo } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { CommandContext, Handler } from '../context.js';
 import { crashPoint } from '../crash-point.js';
-import { NotBuiltError, PolicyError, UsageError } from '../errors.js';
+import { PolicyError, UsageError } from '../errors.js';
 import type { ReleaseManifest } from '../manifest.js';
+import { publishNpmPackage } from '../npm-publish.js';
 import { table } from '../output.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 
@@ -88,7 +89,6 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   if (info.kind === 'sha' || info.kind === 'staging' || ws.config.scheme === 'staging-line') {
     throw new UsageError(`${tag} is a ${info.kind} tag of the staging line: it is published by \`slipway ci\` on a push to staging or main, not by publish`);
   }
-  if (info.artifact === 'npm') throw new NotBuiltError(`publish ${tag} (npm services)`);
   const services = servicesOf(ws, info);
   if (services.length === 0) throw new UsageError('services.json has no image service to publish');
 
@@ -111,6 +111,12 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
   const artifacts: ArtifactResult[] = [];
   for (const service of services) {
+    // npm services publish a package, never an image (see npm-publish.ts).
+    if (service.kind === 'npm') {
+      artifacts.push(await publishNpmPackage(ws, { service, info, commit, dryRun, log }));
+      crashPoint(ctx.env, `artifact:${service.name}`);
+      continue;
+    }
     const released = (await git.listTags(streamPrefix(ws, info)))
       .map((t) => t.name)
       .filter((name) => name !== tag)
@@ -134,9 +140,9 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   const body = [
     notes.trimEnd(),
     '',
-    '### Image',
+    artifacts.some((a) => a.image.startsWith('npm:')) ? '### Package' : '### Image',
     '',
-    '| image | digest |',
+    '| artifact | digest |',
     '|---|---|',
     ...artifacts.map((a) => `| \`${a.image}:${a.tags[0] ?? ''}\` | \`${a.digest}\` |`),
     '',

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { classifyTag } from '@slipway/tag';
+import { createNpmClient } from '../npm-client.js';
 import { imageRevision } from '../artifact.js';
 import type { Handler } from '../context.js';
 import { readReleaseManifest, type ReleaseManifest } from '../manifest.js';
@@ -12,8 +16,33 @@ interface Check {
   detail: string;
 }
 
+const NPM_PREFIX = 'npm:';
+
+/** An npm release: the version is on the registry, serving the tarball publish recorded (or built from `commit`). */
+async function verifyNpm(ws: Workspace, name: string, version: string, expect: { digest?: string; commit?: string }): Promise<Check> {
+  const scratch = await mkdtemp(join(tmpdir(), 'slipway-verify-'));
+  try {
+    const npm = await createNpmClient({ env: ws.env, cwd: ws.root, scratch, packageName: name });
+    const published = await npm.version(name, version);
+    const check = `npm ${name}@${version}`;
+    if (!published) return { check, ok: false, detail: `missing on ${npm.registry}` };
+    if (expect.digest) {
+      const served = await npm.download(name, version, scratch);
+      const digest = `sha256:${served.sha256}`;
+      return { check, ok: digest === expect.digest, detail: digest === expect.digest ? digest : `serves ${digest}, not ${expect.digest}` };
+    }
+    const ok = published.gitHead === expect.commit;
+    return { check, ok, detail: ok ? `gitHead ${published.gitHead}` : `published from ${published.gitHead ?? 'an unknown commit'}, not ${expect.commit?.slice(0, 7)}` };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /** What publish promised: each image tag resolves to the manifest's digest; the GitHub release exists. */
 async function verifyManifest(ws: Workspace, manifest: ReleaseManifest): Promise<Check[]> {
+  if (manifest.image.startsWith(NPM_PREFIX)) {
+    return [await verifyNpm(ws, manifest.image.slice(NPM_PREFIX.length), manifest.version, { digest: manifest.digest })];
+  }
   const checks: Check[] = [];
   const { registry, ref } = ws.registry(manifest.image);
   for (const tag of manifest.tags) {
@@ -25,6 +54,14 @@ async function verifyManifest(ws: Workspace, manifest: ReleaseManifest): Promise
     });
   }
   return checks;
+}
+
+async function npmPackageName(ws: Workspace, service: string, commit: string): Promise<string> {
+  const [root] = await ws.serviceRoots(service);
+  const text = await ws.git().readFileAt({ commit, path: `${root}/package.json` });
+  const name = text ? (JSON.parse(text) as { name?: unknown }).name : undefined;
+  if (typeof name !== 'string') throw new UsageError(`${root}/package.json at ${commit.slice(0, 7)} has no package name`);
+  return name;
 }
 
 export const verify: Handler = async ({ args, options }, ctx) => {
@@ -43,6 +80,10 @@ export const verify: Handler = async ({ args, options }, ctx) => {
     const commit = await ws.git().resolveCommit(`refs/tags/${tag}`);
     const services = info.service === null ? ws.serviceNames().map((n) => ws.service(n)).filter((s) => s.kind === 'image') : [ws.service(info.service)];
     for (const service of services) {
+      if (service.kind === 'npm') {
+        checks.push(await verifyNpm(ws, await npmPackageName(ws, service.name, commit), info.version ?? '', { commit }));
+        continue;
+      }
       const { registry, ref } = ws.registry(service.image);
       const resolved = await registry.resolve(ref.repository, info.name);
       const revision = resolved ? await imageRevision(registry, ref.repository, resolved.digest) : undefined;
