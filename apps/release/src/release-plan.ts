@@ -1,0 +1,386 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommitInfo } from '@slipway/git';
+import { RefNotFoundError } from '@slipway/git';
+import { blastRadius, parseCommit, type BlastRadius, type ParsedCommit } from '@slipway/notes';
+import {
+  bumpFromCommits,
+  compareVersions,
+  nextVersion,
+  parseVersion,
+  releaseTag,
+  sortTags,
+  VersionError,
+  type Bump,
+  type ClassifyOptions,
+  type TagInfo,
+} from '@slipway/tag';
+import { servicesTouching } from './service-paths.js';
+import { unreleasedCommits, type UnreleasedHistory } from './unreleased-commits.js';
+import type { Workspace } from './workspace.js';
+
+/** The commit a plan is made at, and the ref it was read from. */
+export interface PlanHead {
+  ref: string;
+  commit: string;
+}
+
+export interface PlanCommit {
+  sha: string;
+  subject: string;
+  type: string | null;
+  scope: string | null;
+  breaking: boolean;
+  pr: number | null;
+}
+
+/** One row of `slipway plan --json`. */
+export interface ServicePlan {
+  service: string;
+  kind: 'image' | 'npm';
+  /** Folders whose changes count for the service: its own and those of every Nx project it depends on. */
+  roots: string[];
+  /** The release the next one follows: the latest stable tag, or the newest prerelease when it is above it. */
+  lastTag: string | null;
+  lastVersion: string | null;
+  /** The last release is a prerelease above the latest stable one, so the next release continues that line. */
+  prereleaseLine: boolean;
+  /** Commits on the plan's head since `lastTag` that touch `roots`, newest first. */
+  commits: PlanCommit[];
+  affected: boolean;
+  /** No release tag yet: the first release needs an explicit `--version`. */
+  firstRelease: boolean;
+  bump: Bump | null;
+  nextVersion: string | null;
+  nextTag: string | null;
+  /** `nextTag` is already a tag in this clone (tags are immutable: it cannot be released again). */
+  nextTagExists: boolean;
+  /** One line a person reads: why the next version is what it is, or why there is none. */
+  note: string;
+}
+
+export interface ReleasePlan {
+  scheme: Workspace['config']['scheme'];
+  head: PlanHead;
+  services: ServicePlan[];
+  /** Everything on head that a planned service has not released, attributed to the services it touches. */
+  blastRadius: BlastRadius;
+  /** How the history was read: the merge base the single log started from, its size, and git log passes. */
+  history: { base: string | null; commits: number; gitLogPasses: number };
+}
+
+/** What release and check need beyond the JSON row. */
+export interface ServiceDetail {
+  /** Commits the release notes list: the stream's unreleased commits (single: of every service). */
+  notesCommits: CommitInfo[];
+  /** The highest version tag of the service's stream, prereleases included. */
+  highest: TagInfo | null;
+  /** Why no next version could be computed (a bad --bump/--preid, a bad package.json version). */
+  error: Error | undefined;
+}
+
+export interface PlanOutcome {
+  plan: ReleasePlan;
+  details: Map<string, ServiceDetail>;
+  /** Every tag name read, for "does this tag exist" questions. */
+  tagNames: Set<string>;
+}
+
+export interface PlanOptions {
+  /** Services to plan, in output order; each must exist in services.json. */
+  services: readonly string[];
+  head: PlanHead;
+  bump?: Bump | undefined;
+  preid?: string | undefined;
+}
+
+/** One release stream: per-service, one per service; single and staging-line, one for the whole workspace. */
+interface Stream {
+  key: string;
+  /** Services whose commits decide the stream's next version. */
+  services: string[];
+  tags: TagInfo[];
+  last: TagInfo | null;
+  stable: TagInfo | null;
+  prereleaseLine: boolean;
+}
+
+const PREID = /^[A-Za-z][0-9A-Za-z-]*$/;
+
+/**
+ * `origin/<mainBranch>` as last fetched when this clone has it, else `HEAD`. Planning never
+ * fetches on its own (it writes nothing, not even remote-tracking refs); `plan --fetch` does.
+ */
+export async function planHead(ws: Workspace): Promise<PlanHead> {
+  const git = ws.git();
+  const remote = `origin/${ws.config.mainBranch}`;
+  try {
+    return { ref: remote, commit: await git.resolveCommit(`refs/remotes/${remote}`) };
+  } catch (error) {
+    if (!(error instanceof RefNotFoundError)) throw error;
+  }
+  return { ref: 'HEAD', commit: await git.resolveCommit('HEAD') };
+}
+
+/**
+ * Per service: last release, commits since, next version and tag; plus the blast radius. Reads
+ * the tags with one `for-each-ref` and the history with one `git log` for all services.
+ */
+export async function planReleases(ws: Workspace, options: PlanOptions): Promise<PlanOutcome> {
+  const { config } = ws;
+  const git = ws.git();
+  const scheme = config.scheme;
+  const classify: ClassifyOptions = { scheme, services: config.services } as ClassifyOptions;
+  const selected = [...options.services];
+
+  // A few services: let git filter by prefix. Many: read every tag and group them here, which
+  // beats testing each of 10,000 tags against 100 prefixes.
+  const prefixes = scheme === 'per-service' ? (selected.length <= 10 ? selected.map((s) => `${s}/v`) : []) : scheme === 'single' ? ['v'] : [];
+  const gitTags = await git.listTags(prefixes);
+  const tagCommits = new Map(gitTags.map((t) => [t.name, t.commit]));
+  const tagNames = new Set(tagCommits.keys());
+
+  const streams = new Map<string, Stream>();
+  const streamOf = (service: string): Stream => streams.get(scheme === 'per-service' ? service : scheme) as Stream;
+  if (scheme === 'per-service') {
+    const byService = new Map<string, string[]>(selected.map((s) => [s, []]));
+    for (const name of tagNames) byService.get(name.slice(0, name.indexOf('/')))?.push(name);
+    for (const service of selected) {
+      streams.set(service, makeStream(service, [service], sortTags(byService.get(service) ?? [], { ...classify, service }), false));
+    }
+  } else {
+    streams.set(scheme, makeStream(scheme, Object.keys(config.services), sortTags([...tagNames], classify), scheme === 'staging-line'));
+  }
+
+  // Every service's roots, planned or not: a commit that touches only unplanned services is theirs,
+  // not "touching no service" in the blast radius.
+  const needed = new Set([...selected, ...[...streams.values()].flatMap((s) => s.services)]);
+  const roots = new Map<string, string[]>();
+  for (const service of new Set([...needed, ...ws.serviceNames()])) {
+    try {
+      roots.set(service, await ws.serviceRoots(service));
+    } catch (error) {
+      // An unplanned service whose project cannot be found must not stop this plan.
+      if (needed.has(service)) throw error;
+    }
+  }
+
+  const lastReleases = new Map([...streams.values()].map((s) => [s.key, s.last ? (tagCommits.get(s.last.tag) ?? null) : null]));
+  const history = await unreleasedCommits(git, options.head.commit, lastReleases);
+
+  const parsedCache = new Map<string, ParsedCommit>();
+  const parse = (c: CommitInfo): ParsedCommit => {
+    let parsed = parsedCache.get(c.sha);
+    if (!parsed) parsedCache.set(c.sha, (parsed = parseCommit(c)));
+    return parsed;
+  };
+
+  // One walk over the log: which services each commit touches, and for whom it is unreleased.
+  const touchedBy = servicesTouching(roots);
+  const touched = new Map(history.log.map((c) => [c.sha, touchedBy(c.files)]));
+  const byService = new Map<string, CommitInfo[]>(selected.map((s) => [s, []]));
+  const byStream = new Map<string, CommitInfo[]>([...streams.keys()].map((k) => [k, []]));
+  for (const commit of history.log) {
+    const services = touched.get(commit.sha) ?? new Set<string>();
+    let streamsHit: Set<string> | undefined;
+    for (const service of services) {
+      const key = scheme === 'per-service' ? service : scheme;
+      if (!streams.has(key) || !history.isUnreleased(key, commit.sha)) continue;
+      byService.get(service)?.push(commit);
+      if (!(streamsHit ??= new Set()).has(key)) {
+        streamsHit.add(key);
+        byStream.get(key)?.push(commit);
+      }
+    }
+  }
+
+  const stagingBase = scheme === 'staging-line' ? await readBaseVersion(ws.root) : undefined;
+  const decisions = new Map<string, Decision>();
+  for (const stream of streams.values()) {
+    const commits = (byStream.get(stream.key) ?? []).map(parse);
+    decisions.set(stream.key, stagingBase !== undefined ? stagingDecision(stream, stagingBase) : decide(stream, commits, options.bump, options.preid));
+  }
+
+  const services: ServicePlan[] = [];
+  const details = new Map<string, ServiceDetail>();
+  for (const service of selected) {
+    const stream = streamOf(service);
+    const decision = decisions.get(stream.key) as Decision;
+    const commits = byService.get(service) ?? [];
+    let nextTag: string | null = null;
+    let error = decision.error;
+    if (decision.next !== null && error === undefined) {
+      try {
+        nextTag = releaseTag(decision.next, { ...classify, service });
+      } catch (cause) {
+        error = cause as Error;
+      }
+    }
+    const nextTagExists = nextTag !== null && tagNames.has(nextTag);
+    services.push({
+      service,
+      kind: config.services[service]?.kind ?? 'image',
+      roots: roots.get(service) ?? [],
+      lastTag: stream.last?.tag ?? null,
+      lastVersion: stream.last?.version ?? null,
+      prereleaseLine: stream.prereleaseLine,
+      commits: commits.map((c) => toPlanCommit(parse(c))),
+      affected: commits.length > 0,
+      firstRelease: stream.last === null,
+      bump: decision.bump,
+      nextVersion: error === undefined ? decision.next : null,
+      nextTag,
+      nextTagExists,
+      note: error !== undefined ? error.message : nextTagExists ? `${nextTag ?? ''} already exists: ${decision.note}` : decision.note,
+    });
+    details.set(service, { notesCommits: byStream.get(stream.key) ?? [], highest: stream.tags.at(-1) ?? null, error });
+  }
+
+  const keyOf = (service: string) => streamOf(service).key;
+  const plan: ReleasePlan = {
+    scheme,
+    head: options.head,
+    services,
+    blastRadius: radius({ history, touched, selected, roots, keyOf, target: options.head.commit, deployed: deployedLabel(selected, streamOf) }),
+    history: { base: history.base ?? null, commits: history.log.length, gitLogPasses: history.passes },
+  };
+  return { plan, details, tagNames };
+}
+
+function makeStream(key: string, services: string[], tags: TagInfo[], stagingLine: boolean): Stream {
+  // On the staging line every X.Y.Z-staging.N is a build towards X.Y.Z, not a release line of its own.
+  const stable = tags.filter((t) => (stagingLine ? t.kind === 'release' : !t.prerelease)).at(-1) ?? null;
+  const newest = stagingLine ? stable : (tags.at(-1) ?? null);
+  const prereleaseLine =
+    newest !== null && newest.prerelease && (stable === null || compareVersions(newest.version ?? '', stable.version ?? '') > 0);
+  return { key, services, tags, last: prereleaseLine ? newest : stable, stable, prereleaseLine };
+}
+
+interface Decision {
+  bump: Bump | null;
+  next: string | null;
+  note: string;
+  error: Error | undefined;
+}
+
+/** The next version of a stream from its commits (conventional commits) or an explicit bump. */
+function decide(stream: Stream, commits: ParsedCommit[], bump: Bump | undefined, preid: string | undefined): Decision {
+  const last = stream.last;
+  const since = commits.length === 1 ? '1 commit' : `${commits.length} commits`;
+  if (!last?.version) {
+    return {
+      bump: null,
+      next: null,
+      note: `first release (${since}): give the version explicitly, e.g. --version 0.1.0`,
+      error: undefined,
+    };
+  }
+  try {
+    if (bump !== undefined) {
+      return { bump, next: nextVersion(last.version, bump, preid === undefined ? {} : { preid }), note: `--bump ${bump}`, error: undefined };
+    }
+    if (commits.length === 0) return { bump: null, next: null, note: `nothing to release since ${last.tag}`, error: undefined };
+    if (!stream.prereleaseLine) {
+      const commitBump = bumpFromCommits(commits, last.version) ?? 'patch';
+      return { bump: commitBump, next: nextVersion(last.version, commitBump), note: `${since}: conventional commits call for ${commitBump}`, error: undefined };
+    }
+    // A prerelease line continues while its base covers what the commits ask for (1.3.0-rc.1 →
+    // 1.3.0-rc.2); a bigger change starts the line over at the bigger version (→ 2.0.0-rc.0).
+    // Leaving the line is deliberate: --bump patch (1.3.0-rc.1 → 1.3.0) or --version.
+    const stable = stream.stable?.version ?? null;
+    const commitBump = bumpFromCommits(commits, stable) ?? 'patch';
+    const target = nextVersion(stable, commitBump);
+    const parts = parseVersion(last.version);
+    const lineBase = parts.core.slice(0, 3).join('.');
+    if (compareVersions(target, lineBase) <= 0) {
+      return { bump: 'prerelease', next: nextVersion(last.version, 'prerelease'), note: `${since} on the ${lineBase} prerelease line`, error: undefined };
+    }
+    const word = parts.prerelease[0] !== undefined && PREID.test(parts.prerelease[0]) ? parts.prerelease[0] : 'rc';
+    return {
+      bump: 'prerelease',
+      next: `${target}-${word}.0`,
+      note: `${since}: conventional commits call for ${commitBump}, beyond the ${lineBase} prerelease line`,
+      error: undefined,
+    };
+  } catch (error) {
+    if (error instanceof VersionError) return { bump: bump ?? null, next: null, note: error.message, error };
+    throw error;
+  }
+}
+
+/** staging-line: the version is the base in the root package.json (seed 002), not computed from commits. */
+function stagingDecision(stream: Stream, base: string | Error): Decision {
+  if (base instanceof Error) return { bump: null, next: null, note: base.message, error: base };
+  const last = stream.last;
+  if (last?.version && compareVersions(base, last.version) < 0) {
+    const error = new VersionError(base, `the root package.json version is below the last release ${last.tag}; bump it`);
+    return { bump: null, next: null, note: error.message, error };
+  }
+  return { bump: null, next: base, note: 'version from the root package.json', error: undefined };
+}
+
+async function readBaseVersion(root: string): Promise<string | Error> {
+  const path = join(root, 'package.json');
+  let version: unknown;
+  try {
+    version = (JSON.parse(await readFile(path, 'utf8')) as { version?: unknown }).version;
+  } catch (cause) {
+    return new VersionError('', `the staging line takes its version from ${path}, which could not be read: ${(cause as Error).message}`);
+  }
+  if (typeof version !== 'string') return new VersionError(String(version), `${path} has no "version"; the staging line takes X.Y.Z from it`);
+  try {
+    const parts = parseVersion(version);
+    if (parts.core.length !== 3 || parts.prerelease.length > 0) throw new VersionError(version, 'the staging line base is a stable X.Y.Z');
+  } catch (error) {
+    if (error instanceof VersionError) return error;
+    throw error;
+  }
+  return version;
+}
+
+function toPlanCommit(c: ParsedCommit): PlanCommit {
+  return { sha: c.sha, subject: c.header || c.subject, type: c.type ?? null, scope: c.scope ?? null, breaking: c.breaking, pr: c.pr ?? null };
+}
+
+function deployedLabel(selected: readonly string[], streamOf: (s: string) => Stream): string | null {
+  const keys = new Set(selected.map((s) => streamOf(s).key));
+  if (keys.size === 1 && selected[0] !== undefined) return streamOf(selected[0]).last?.tag ?? null;
+  return "each service's last release";
+}
+
+/**
+ * The blast radius of what the planned services have not released. Services on different streams
+ * (per-service) released different amounts, so a commit counts for a service only when it is
+ * unreleased there; a commit touching none of them is listed (as unattributed) only when no
+ * planned service has released it yet.
+ */
+function radius(input: {
+  history: UnreleasedHistory;
+  touched: ReadonlyMap<string, ReadonlySet<string>>;
+  selected: readonly string[];
+  roots: ReadonlyMap<string, string[]>;
+  keyOf: (service: string) => string;
+  target: string;
+  deployed: string | null;
+}): BlastRadius {
+  const { history, touched, selected, roots, keyOf, target, deployed } = input;
+  const open = (service: string, sha: string) => history.isUnreleased(keyOf(service), sha);
+  const chosen = new Set(selected);
+  const commits = history.log.filter((c) => {
+    const services = [...(touched.get(c.sha) ?? [])];
+    const mine = services.filter((s) => chosen.has(s));
+    if (mine.length > 0) return mine.some((s) => open(s, c.sha));
+    // Only other services' work: not this plan's. Work of no service (CI, docs at the root) counts
+    // once no planned service has released it.
+    return services.length === 0 && selected.every((s) => open(s, c.sha));
+  });
+  const full = blastRadius({ deployed, target, commits, services: selected.map((name) => ({ name, roots: roots.get(name) ?? [] })) });
+  const attributed = full.commits.map((c) => ({ ...c, services: c.services.filter((s) => open(s, c.sha)) }));
+  const groupOf = new Map(attributed.map((c) => [c.sha, c.group]));
+  const services = full.services.map((impact) => {
+    const kept = impact.commits.filter((sha) => open(impact.name, sha));
+    const count = (group: string) => kept.filter((sha) => groupOf.get(sha) === group).length;
+    return { ...impact, commits: kept, breaking: count('breaking'), features: count('features'), fixes: count('fixes'), other: count('other') };
+  });
+  return { ...full, commits: attributed, services, unattributed: attributed.filter((c) => c.services.length === 0).map((c) => c.sha) };
+}

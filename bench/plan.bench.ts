@@ -1,0 +1,214 @@
+// `slipway plan --json` on a synthetic repository with 100 services and 10,000 release tags, with
+// `nx release version --dry-run` on the same repository beside it, and how often the two agree on
+// the next version.
+//
+//   node --conditions=@slipway/source --import tsx bench/plan.bench.ts [--runs 5] [--nx-runs 1]
+//        [--services 100] [--tags-per-service 100] [--tail 300] [--skip-nx] [--keep]
+//
+// Two repositories are generated (bench/plan-repo.ts): "recent", where every service released in
+// the last round, and "dormant", where one service last released near the root, so the single git
+// log plan reads spans the whole history. slipway runs three ways: bundled into one file with
+// esbuild (what an installed CLI starts like), from the TypeScript sources through tsx (what
+// `npx slipway` in this workspace does), and in-process (the plan alone, no process start).
+// Not part of the tests.
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, copyFile, rm, symlink } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { run } from '../apps/release/src/cli.js';
+import { generatePlanRepo, writeServicesJson, type PlanRepo } from './plan-repo.js';
+
+const workspace = fileURLToPath(new URL('..', import.meta.url));
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : Number(process.argv[at + 1]);
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const runs = option('runs', 5);
+const nxRuns = option('nx-runs', 1);
+const shape = { services: option('services', 100), tagsPerService: option('tags-per-service', 100), tail: option('tail', 300), libs: 10 };
+
+interface PlanJson {
+  services: Array<{ service: string; affected: boolean; nextVersion: string | null }>;
+  history: { commits: number; gitLogPasses: number };
+}
+
+interface Row {
+  scenario: string;
+  what: string;
+  ms: number[];
+  note: string;
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' };
+
+async function timed<T>(times: number, once: () => Promise<T>): Promise<{ ms: number[]; last: T }> {
+  const ms: number[] = [];
+  let last: T | undefined;
+  for (let i = 0; i < times; i++) {
+    const start = performance.now();
+    last = await once();
+    ms.push(performance.now() - start);
+  }
+  return { ms, last: last as T };
+}
+
+/** One file with every @slipway/* source and dependency inlined, like a published CLI. */
+async function bundle(dir: string): Promise<string | undefined> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return undefined;
+  }
+  const out = join(dir, 'dist', 'slipway.mjs');
+  await esbuild.build({
+    entryPoints: [join(workspace, 'apps/release/src/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['@slipway/source'],
+    outfile: out,
+    // CommonJS dependencies inside an ESM bundle need a require.
+    banner: { js: "import { createRequire as __slipwayRequire } from 'node:module'; const require = __slipwayRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  // cli.ts reads ../package.json for --version.
+  await copyFile(join(workspace, 'apps/release/package.json'), join(dir, 'package.json'));
+  return out;
+}
+
+// GNU time reports the CPU a run used, its git children included: unlike wall time, that does not
+// grow when other work shares the machine.
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const cpuSamples = new Map<string, number[]>();
+
+async function cliPlan(entry: string, repo: PlanRepo, label: string): Promise<PlanJson> {
+  const argv = [process.execPath, entry, 'plan', '--json'];
+  const { stdout, stderr } = GNU_TIME
+    ? await execa(GNU_TIME, ['-f', 'slipway-bench-cpu %U %S', ...argv], { cwd: repo.dir, env: NX_ENV })
+    : await execa(argv[0] as string, argv.slice(1), { cwd: repo.dir, env: NX_ENV });
+  const cpu = /slipway-bench-cpu ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (cpu) cpuSamples.set(label, [...(cpuSamples.get(label) ?? []), (Number(cpu[1]) + Number(cpu[2])) * 1000]);
+  return JSON.parse(stdout) as PlanJson;
+}
+
+async function inProcessPlan(repo: PlanRepo): Promise<{ json: PlanJson; cpuMs: number }> {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => chunks.push(c));
+  const cpu = process.cpuUsage();
+  const code = await run(['plan', '--json'], { stdout, stderr: new PassThrough(), env: { ...process.env, ...NX_ENV }, cwd: repo.dir });
+  const used = process.cpuUsage(cpu);
+  if (code !== 0) throw new Error(`slipway plan exited ${code}`);
+  return { json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as PlanJson, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** Next versions nx release would write, by project, from its dry-run log. */
+function nxVersions(output: string): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const match of output.matchAll(/^(\S+) .*New version (\S+) written to manifest/gmu)) versions.set(match[1] ?? '', match[2] ?? '');
+  return versions;
+}
+
+function agreement(plan: PlanJson, nx: Map<string, string>, label: string): string {
+  const differ = plan.services.filter((s) => (s.nextVersion ?? null) !== (nx.get(s.service) ?? null));
+  const shown = differ.slice(0, 3).map((s) => `${s.service}: slipway ${s.nextVersion ?? 'none'}, nx ${nx.get(s.service) ?? 'none'}`);
+  return `same next version as slipway (${label}) for ${plan.services.length - differ.length} of ${plan.services.length}${shown.length ? ` (${shown.join('; ')})` : ''}`;
+}
+
+async function scenario(name: string, dormant: boolean, root: string, bundled: string | undefined, rows: Row[]): Promise<void> {
+  const dir = join(root, name);
+  const started = performance.now();
+  const repo = await generatePlanRepo({ dir, ...shape, dormant });
+  await symlink(join(workspace, 'node_modules'), join(dir, 'node_modules'));
+  const tagCount = (await execa('git', ['for-each-ref', '--format=x', 'refs/tags/'], { cwd: dir })).stdout.split('\n').filter(Boolean).length;
+  process.stderr.write(`${name}: ${repo.commits} commits, ${tagCount} tags, ${shape.services} services, generated in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+
+  const row = (what: string, ms: number[], note: string) => {
+    const cpu = cpuSamples.get(`${name}:${what}`);
+    rows.push({ scenario: name, what, ms, note: cpu ? `CPU ${median(cpu).toFixed(0)} ms; ${note}` : note });
+  };
+
+  await writeServicesJson(repo, 'root');
+  let plan: PlanJson | undefined;
+  if (bundled) {
+    const what = 'slipway plan --json (bundled CLI)';
+    await cliPlan(bundled, repo, 'warm-up'); // the page cache, not the plan
+    const { ms, last } = await timed(runs, () => cliPlan(bundled, repo, `${name}:${what}`));
+    plan = last;
+    const affected = last.services.filter((s) => s.affected).length;
+    row(what, ms, `${last.history.gitLogPasses} git log pass over ${last.history.commits} commits; ${affected} affected`);
+  } else {
+    row('slipway plan --json (bundled CLI)', [], 'skipped: esbuild not importable');
+  }
+  const fromSource = 'slipway plan --json (from source, tsx)';
+  const source = await timed(runs, () => cliPlan(join(workspace, 'apps/release/bin/slipway.js'), repo, `${name}:${fromSource}`));
+  plan ??= source.last;
+  row(fromSource, source.ms, 'transpiles the sources at start');
+
+  await inProcessPlan(repo); // module loading is not the plan
+  const cpu: number[] = [];
+  const inProcess = await timed(runs, async () => cpu.push((await inProcessPlan(repo)).cpuMs));
+  row('slipway plan --json (in-process)', inProcess.ms, `CPU ${median(cpu).toFixed(0)} ms in node, git not counted`);
+
+  await writeServicesJson(repo, 'nx');
+  let viaGraph: PlanJson | undefined;
+  if (bundled) {
+    const what = 'slipway plan --json (bundled, roots from nx graph)';
+    const timedNx = await timed(runs, () => cliPlan(bundled, repo, `${name}:${what}`));
+    viaGraph = timedNx.last;
+    row(what, timedNx.ms, `includes \`nx graph\` for the dependencies; ${viaGraph.services.filter((s) => s.affected).length} affected`);
+  }
+
+  if (flag('skip-nx')) return;
+  let output = '';
+  const nx = await timed(nxRuns, async () => {
+    const result = await execa('npx', ['--no-install', 'nx', 'release', 'version', '--dry-run'], { cwd: dir, env: NX_ENV, all: true, reject: false, stdin: 'ignore' });
+    output = result.all ?? '';
+    if (result.exitCode !== 0) throw new Error(`nx release version --dry-run exited ${String(result.exitCode)}:\n${output.slice(-2000)}`);
+  });
+  const dirty = (await execa('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir })).stdout.trim();
+  const versions = nxVersions(output);
+  const notes = [agreement(plan, versions, 'roots'), ...(viaGraph ? [agreement(viaGraph, versions, 'nx graph')] : [])];
+  rows.push({ scenario: name, what: 'nx release version --dry-run', ms: nx.ms, note: `${notes.join('; ')}${dirty ? '; WROTE FILES despite --dry-run' : ''}` });
+}
+
+async function main(): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'slipway-plan-bench-'));
+  try {
+    await mkdir(join(root, 'bundle'));
+    const bundled = await bundle(join(root, 'bundle'));
+    const rows: Row[] = [];
+    await scenario('recent', false, root, bundled, rows);
+    await scenario('dormant', true, root, bundled, rows);
+
+    const head = ['scenario', 'what', 'median', 'min', 'runs', 'notes'];
+    const cells = rows.map((r) => [
+      r.scenario,
+      r.what,
+      r.ms.length ? `${(median(r.ms) / 1000).toFixed(2)} s` : '-',
+      r.ms.length ? `${(Math.min(...r.ms) / 1000).toFixed(2)} s` : '-',
+      String(r.ms.length),
+      r.note,
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+    const line = (c: string[]) => c.map((x, i) => (i === 2 || i === 3 ? x.padStart(widths[i] ?? 0) : x.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+    process.stdout.write(`\nslipway plan vs nx release version: ${shape.services} services × ${shape.tagsPerService} tags, ${shape.tail} unreleased commits\n`);
+    process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine (wall times grow with it)\n\n`);
+    process.stdout.write(`${[line(head), ...cells.map(line)].join('\n')}\n`);
+  } finally {
+    if (flag('keep')) process.stderr.write(`kept ${root}\n`);
+    else await rm(root, { recursive: true, force: true });
+  }
+}
+
+await main();
