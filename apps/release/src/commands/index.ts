@@ -2,11 +2,15 @@ import type { Handler } from '../context.js';
 import { affected } from './affected.js';
 import { check } from './check.js';
 import { ci } from './ci.js';
+import { history } from './history.js';
 import { imageCopy, imageResolve, imageTags } from './image.js';
 import { plan } from './plan.js';
+import { promote } from './promote.js';
 import { publish } from './publish.js';
 import { release } from './release.js';
 import { reserve } from './reserve.js';
+import { rollback } from './rollback.js';
+import { status } from './status.js';
 import { tagInspect } from './tag-inspect.js';
 import { verify } from './verify.js';
 
@@ -24,4 +28,8 @@ export const handlers: Partial<Record<string, Handler>> = {
   verify,
   ci,
   reserve,
+  promote,
+  rollback,
+  status,
+  history,
 };

@@ -1,0 +1,77 @@
+import type { Handler } from '../context.js';
+import { PolicyError } from '../errors.js';
+import { landChange, openPinsRepo } from '../pins-repo.js';
+import {
+  describeDigest,
+  imageService,
+  promotionActor,
+  readPinState,
+  releaseTagInfo,
+  requireEnvironment,
+  resolveVersion,
+  shortDigest,
+  stringList,
+  type PinState,
+} from '../promotion.js';
+import { openWorkspace, type Workspace } from '../workspace.js';
+import { describePromotion, planPromotion, type PromotionResult } from './promote.js';
+
+/**
+ * The digest to return to: with `--to V`, V as this environment (else any) ran it, else as the
+ * registry has it; without, the newest promotion of this environment whose digest differs from the
+ * one pinned now. Rolling back twice therefore returns to where it started, as `kubectl rollout undo` does.
+ */
+async function target(ws: Workspace, state: PinState, environment: string, to: string | undefined): Promise<string> {
+  const ran = state.history.filter((r) => r.environment === environment);
+  if (to !== undefined) {
+    const version = releaseTagInfo(ws, state.service, to).version ?? to;
+    const known = ran.find((r) => r.version === version) ?? state.history.find((r) => r.version === version);
+    if (known) return known.digest;
+    return (await resolveVersion(ws, state.service, to)).digest;
+  }
+  const now = state.current[environment]?.digest;
+  if (now === undefined) {
+    throw new PolicyError('E_NOTHING_TO_ROLL_BACK', `${state.service.name} has nothing pinned in ${environment}; there is nothing to roll back`);
+  }
+  const previous = ran.find((r) => r.digest !== now);
+  if (!previous) {
+    throw new PolicyError(
+      'E_NOTHING_TO_ROLL_BACK',
+      `${environment} has only ever run ${state.service.name} ${shortDigest(now)} according to the promotion record; there is no earlier digest to return to`,
+    );
+  }
+  return previous.digest;
+}
+
+/**
+ * `slipway rollback <service> --env <env> [--to V] [--approved-by …]`: re-pins an earlier digest,
+ * recorded as a promotion with `Slipway-From: rollback`. The environment must have run that
+ * digest before (instead of the `after` gate); approvals still apply.
+ */
+export const rollback: Handler = async ({ args, options }, ctx) => {
+  const ws = await openWorkspace(ctx);
+  const service = imageService(ws, String(args['service']));
+  const environment = requireEnvironment(ws, options['env'], '--env');
+  const to = options['to'] === undefined ? undefined : String(options['to']);
+  if (to !== undefined) releaseTagInfo(ws, service, to); // a malformed version is bad input before anything is opened
+  const approvedBy = stringList(options['approvedBy']);
+
+  const repo = await openPinsRepo({ root: ws.root, spec: ws.config.pins.repo, env: ws.env, write: !ctx.dryRun, log: (m) => ctx.out.info(m) });
+  try {
+    const actor = await promotionActor(ws.env, repo.git);
+    const landed = await landChange(
+      repo,
+      async () => {
+        const state = await readPinState(repo, ws, service);
+        const digest = await target(ws, state, environment, to);
+        const known = await describeDigest(repo, ws, state, digest);
+        return planPromotion({ ws, state, environment, digest, image: service.image, known, from: 'rollback', approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
+      },
+      { dryRun: ctx.dryRun, log: (m) => ctx.out.info(m) },
+    );
+    const result: PromotionResult = { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed };
+    return { data: result, human: describePromotion(result, repo.branch) };
+  } finally {
+    await repo.close();
+  }
+};

@@ -1,0 +1,129 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { InvalidRefError } from './errors.js';
+import { asRefNotFound, checkRef, createRunner } from './run-git.js';
+import type { GitRunner, RunGitOptions } from './run-git.js';
+
+/** An identity for a commit, `Name <email>`. */
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+export interface CommitFilesInput {
+  /** Files to commit, relative to the work tree's top; deleted files are committed as deletions. */
+  paths: readonly string[];
+  message: string;
+  /** Author of the commit (`--author`); default: git's configured identity. */
+  author?: GitIdentity | undefined;
+  /** Committer for this commit only (`-c user.name/user.email`), for clones where no identity is configured. */
+  committer?: GitIdentity | undefined;
+}
+
+/** Local work-tree operations: what a GitOps writer needs besides fetch and push. */
+export interface WorkTreeOperations {
+  /** The checked-out branch, or undefined on a detached HEAD. */
+  currentBranch(): Promise<string | undefined>;
+  /** The top folder of the work tree holding `cwd`; undefined in a bare repository or outside any repository. */
+  workTreeRoot(): Promise<string | undefined>;
+  /** Whether the `origin` remote is configured. */
+  hasOrigin(): Promise<boolean>;
+  /** A config value as git resolves it (repository, global, system); undefined when unset. */
+  configValue(key: string): Promise<string | undefined>;
+  /**
+   * Stages exactly `paths` and commits only them: other staged changes stay staged and out of the
+   * commit. Returns the new commit, or undefined when the paths hold no change (never an empty commit).
+   */
+  commitFiles(input: CommitFilesInput): Promise<string | undefined>;
+  /** Moves the checked-out branch to `commit`: `hard` discards local changes; `keep` keeps them and fails if one would be lost. */
+  reset(commit: string, mode: 'hard' | 'keep'): Promise<void>;
+}
+
+// `:(top,literal)` — paths are from the top of the work tree and never globs, whatever the cwd.
+const pathspec = (path: string) => `:(top,literal)${path}`;
+
+function checkPath(path: string): string {
+  if (path === '' || path.startsWith('/') || path.split('/').includes('..')) {
+    throw new InvalidRefError(path, 'a path inside the work tree is relative and has no ".."');
+  }
+  return checkRef(path, 'path');
+}
+
+function identityConfig(identity: GitIdentity | undefined): string[] {
+  return identity ? ['-c', `user.name=${identity.name}`, '-c', `user.email=${identity.email}`] : [];
+}
+
+export function workTreeOperations(run: GitRunner): WorkTreeOperations {
+  return {
+    async currentBranch() {
+      const { stdout, status } = await run(['symbolic-ref', '--quiet', '--short', 'HEAD'], { okStatus: [0, 1] });
+      return status === 0 ? stdout.trim() : undefined;
+    },
+
+    async workTreeRoot() {
+      const { stdout, status } = await run(['rev-parse', '--show-toplevel'], { okStatus: [0, 128] });
+      return status === 0 && stdout.trim() !== '' ? stdout.trim() : undefined;
+    },
+
+    async hasOrigin() {
+      const { status } = await run(['remote', 'get-url', 'origin'], { okStatus: [0, 2, 128] });
+      return status === 0;
+    },
+
+    async configValue(key) {
+      checkRef(key, 'config key');
+      const { stdout, status } = await run(['config', '--get', key], { okStatus: [0, 1] });
+      return status === 0 ? stdout.replace(/\n$/, '') : undefined;
+    },
+
+    async commitFiles({ paths, message, author, committer }) {
+      if (paths.length === 0) throw new InvalidRefError('', 'commitFiles needs at least one path');
+      const specs = paths.map((p) => pathspec(checkPath(p)));
+      await run(['add', '--all', '--', ...specs]);
+      const staged = await run(['diff', '--cached', '--quiet', '--no-ext-diff', '--', ...specs], { okStatus: [0, 1] });
+      if (staged.status === 0) return undefined;
+      await run([
+        ...identityConfig(committer),
+        'commit',
+        '--quiet',
+        '--no-verify',
+        '--cleanup=verbatim',
+        ...(author ? [`--author=${author.name} <${author.email}>`] : []),
+        '-m',
+        message,
+        '--only',
+        '--',
+        ...specs,
+      ]);
+      const { stdout } = await run(['rev-parse', 'HEAD']);
+      return stdout.trim();
+    },
+
+    async reset(commit, mode) {
+      checkRef(commit);
+      try {
+        await run(['reset', '--quiet', `--${mode}`, commit]);
+      } catch (error) {
+        throw asRefNotFound(error, commit);
+      }
+    },
+  };
+}
+
+export interface CloneInput extends Omit<RunGitOptions, 'cwd'> {
+  /** A git URL or the path of a repository. */
+  url: string;
+  /** Folder to clone into; must not exist or be empty. Its parent is created. */
+  dir: string;
+  /** Branch to check out; default: the remote's default branch. */
+  branch?: string | undefined;
+}
+
+/** `git clone --no-tags` into `dir`; errors are GitError with credentials redacted. */
+export async function cloneRepository({ url, dir, branch, env, secrets }: CloneInput): Promise<void> {
+  checkRef(url, 'url');
+  if (branch !== undefined) checkRef(branch, 'branch');
+  await mkdir(dirname(dir), { recursive: true });
+  const run = createRunner({ cwd: dirname(dir), env, secrets });
+  await run(['clone', '--quiet', '--no-tags', ...(branch === undefined ? [] : ['--branch', branch]), '--', url, dir]);
+}
