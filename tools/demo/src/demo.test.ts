@@ -1,0 +1,24 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { expect, it, onTestFinished } from 'vitest';
+import { runDemo } from './demo.js';
+
+it('npm run demo tells the whole story and ends with production rolled back to the first digest', async () => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const result = await runDemo({ out });
+  onTestFinished(() => rm(dirname(result.workspace), { recursive: true, force: true }));
+
+  expect(result.exitCode, text).toBe(0);
+  expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(text).toContain(`the release is now ${result.digest}`);
+  expect(text).toContain('production needs 1 approval from release-manager');
+  expect(text).toMatch(/Blast radius/);
+  // The last status: production back on 1.0.0's digest, staging and canary on 1.0.1.
+  const finalStatus = text.slice(text.lastIndexOf('$ slipway status api'));
+  expect(finalStatus).toMatch(new RegExp(`api +production +1\\.0\\.0 +${result.digest?.slice(0, 19)}`));
+  expect(finalStatus).toMatch(/api +staging +1\.0\.1 /);
+  expect(text).not.toContain('demo failed');
+});
