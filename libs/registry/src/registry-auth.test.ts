@@ -178,4 +178,23 @@ describe('token auth', () => {
     await expect(client.resolve('acme/api', 'v1')).rejects.toMatchObject({ code: 'E_REGISTRY_UNSAFE_URL', message: expect.stringMatching(/refusing to send credentials to the token realm http:/) });
     expect(seen).toEqual([`127.0.0.1:${port} /v2/acme/api/manifests/v1`]);
   });
+
+  it('an insecure (http) registry may not send credentials in clear to a realm on another host', async () => {
+    const realmSeen: string[] = [];
+    const realm = createServer((req, res) => {
+      realmSeen.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"token":"t"}');
+    });
+    await new Promise<void>((resolve) => realm.listen(0, '127.0.0.2', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => realm.close(() => resolve())));
+    const registry = createServer((_req, res) => {
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://127.0.0.2:${(realm.address() as AddressInfo).port}/token",service="x"` }).end();
+    });
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => registry.close(() => resolve())));
+    const host = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
+    const client = createRegistryClient({ host, insecure: true, credentials: staticCredentials(host, { username: 'u', password: 'realm-secret-pw' }) });
+    await expect(client.resolve('acme/api', 'v1')).rejects.toMatchObject({ code: 'E_REGISTRY_UNSAFE_URL' });
+    expect(realmSeen).toEqual([]);
+  });
 });

@@ -347,8 +347,10 @@ export class RegistryTransport {
 
   /**
    * The realm gets our credentials, so it must be reachable safely: https anywhere (Docker Hub's
-   * realm is on another host), plain http only when the registry itself is spoken to over http
-   * (an `insecureRegistries` host), and never with credentials embedded in the URL.
+   * realm is on another host), plain http only on the host name of a registry itself spoken to
+   * over http (an `insecureRegistries` host: its token service on another port), and never with
+   * credentials embedded in the URL. Listing a registry as insecure accepts clear text with that
+   * host, not with whatever host its challenge names.
    */
   private checkRealm(value: string): URL {
     let realm: URL;
@@ -360,10 +362,10 @@ export class RegistryTransport {
     if (realm.username !== '' || realm.password !== '') {
       throw new RegistryError(`${this.host}: refusing a token realm with credentials in its URL`, { host: this.host, code: 'E_REGISTRY_UNSAFE_URL' });
     }
-    if (realm.protocol === 'https:' || (realm.protocol === 'http:' && this.options.insecure)) return realm;
+    if (realm.protocol === 'https:' || (realm.protocol === 'http:' && this.options.insecure && realm.hostname === this.base.hostname)) return realm;
     throw new RegistryError(
       `${this.host}: refusing to send credentials to the token realm ${realm.protocol}//${realm.host}${realm.pathname}: ` +
-        `only https realms are used unless the registry is listed in insecureRegistries`,
+        `only https realms are used, or plain http on the host of a registry listed in insecureRegistries`,
       { host: this.host, code: 'E_REGISTRY_UNSAFE_URL' },
     );
   }
