@@ -20,6 +20,7 @@ import {
 } from '@slipway/registry';
 import { classifyTag, imageTags, nextStagingVersion, stagingTag } from '@slipway/tag';
 import { imageRevision, publishArtifact, verifyTags } from './artifact.js';
+import { crashPoint } from './crash-point.js';
 import { OperationalError, PolicyError, UsageError } from './errors.js';
 import { table } from './output.js';
 import type { Workspace } from './workspace.js';
@@ -360,6 +361,7 @@ export async function stagingPush(
   const github = ws.github();
 
   const reservation = await reserve(ws, { base, commit, versionOverride: options.versionOverride, dryRun, log });
+  if (!dryRun) crashPoint(ws.env, 'staging:reserve');
   const version = reservation.version;
   const images: StagingImage[] = [];
   for (const service of services) {
@@ -368,6 +370,7 @@ export async function stagingPush(
     const tagSet = imageTags({ type: 'staging', version, existing }, { scheme: 'staging-line' });
     const artifact = await publishArtifact(ws, { service, commit, version, tagSet, dryRun, log });
     images.push({ service: service.name, image: artifact.image, digest: artifact.digest, tags: artifact.tags, action: artifact.action });
+    if (!dryRun) crashPoint(ws.env, `staging:artifact:${service.name}`);
   }
 
   let release: StagingResult['release'] = null;
@@ -377,6 +380,7 @@ export async function stagingPush(
       const ensured = await github.ensureRelease({ tag: version, name: version, body: changelog.body, prerelease: true, makeLatest: 'false', targetCommitish: commit });
       release = { tag: version, prerelease: true, url: ensured.release.url, action: ensured.action };
       log(`GitHub prerelease ${version} ${ensured.action}: ${ensured.release.url}`);
+      crashPoint(ws.env, 'staging:release');
     }
   }
   return {

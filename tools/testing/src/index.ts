@@ -5,3 +5,4 @@ export * from './token-issuer.js';
 export * from './registry-fixtures.js';
 export * from './github-double.js';
 export * from './verdaccio.js';
+export * from './fault-proxy.js';
