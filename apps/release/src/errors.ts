@@ -15,34 +15,9 @@ export class NotBuiltError extends Error {
   }
 }
 
-/** Refused by policy (CONTRACT exit 3): not on main, immutable artifact differs, gate not passed. */
-export class PolicyError extends Error {
-  override readonly name = 'PolicyError';
-  readonly exitCode = 3 as const;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Something that should exist does not, or does not match (verify): operational, exit 1. */
-export class VerificationError extends Error {
-  override readonly name = 'VerificationError';
-  readonly exitCode = 1 as const;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Worth retrying as is: contention that outlasted our attempts, or access a token does not grant yet. Exit 1. */
-export class OperationalError extends Error {
-  override readonly name = 'OperationalError';
-  readonly exitCode = 1 as const;
+/** An error with a stable code; subclasses fix the exit code (CONTRACT §3). */
+abstract class CodedError extends Error {
+  abstract readonly exitCode: 1 | 2 | 3;
   constructor(
     readonly code: string,
     message: string,
@@ -50,6 +25,24 @@ export class OperationalError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Refused by policy (CONTRACT exit 3): not on main, immutable artifact differs, gate not passed. */
+export class PolicyError extends CodedError {
+  override readonly name = 'PolicyError';
+  readonly exitCode = 3 as const;
+}
+
+/** Something that should exist does not, or does not match (verify): operational, exit 1. */
+export class VerificationError extends CodedError {
+  override readonly name = 'VerificationError';
+  readonly exitCode = 1 as const;
+}
+
+/** Worth retrying as is: contention that outlasted our attempts, or access a token does not grant yet. Exit 1. */
+export class OperationalError extends CodedError {
+  override readonly name = 'OperationalError';
+  readonly exitCode = 1 as const;
 }
 
 /** The pins repository (CONTRACT §5) can't be used: missing, detached, locked, or origin kept moving. */

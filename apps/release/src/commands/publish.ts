@@ -173,12 +173,12 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
     deploy: info.deploy,
     createdAt,
   }));
-  if (!dryRun) {
-    const document = manifests.length === 1 ? manifests[0]! : manifests;
+  const [first] = manifests;
+  if (!dryRun && first) {
+    const document = manifests.length === 1 ? first : manifests;
     if (options.manifest) await writeOnce(resolve(ctx.processCwd, options.manifest), document);
     const output = ctx.env['GITHUB_OUTPUT'];
     if (output) {
-      const first = manifests[0]!;
       await appendFile(output, `digest=${first.digest}\nimage=${first.image}\nversion=${first.version}\ntag=${tag}\nmanifest<<SLIPWAY_EOF\n${JSON.stringify(document)}\nSLIPWAY_EOF\n`);
     }
     const summary = ctx.env['GITHUB_STEP_SUMMARY'];
