@@ -34,7 +34,7 @@ describe('slipway CLI shell', () => {
   it('an unknown flag is a usage error, exit 2', async () => {
     const { exitCode, stderr } = await runCli(['status', '--bogus']);
     expect(exitCode).toBe(2);
-    expect(stderr).toBe("slipway: error: unknown option '--bogus'\n");
+    expect(stderr).toBe("slipway: error: unknown option '--bogus'\n  next: fix the input named above and run again; `slipway <command> --help` lists every flag.\n");
   });
 
   it('an unknown command suggests the nearest one', async () => {

@@ -89,7 +89,7 @@ export async function run(argv: readonly string[], io: RunIo): Promise<ExitCode>
   const fail = (error: unknown): ExitCode => {
     const report = reportError(error);
     if (wantsJson) io.stdout.write(`${JSON.stringify({ error: { code: report.code, message: report.message } }, null, 2)}\n`);
-    else io.stderr.write(`slipway: error: ${report.message}\n`);
+    else io.stderr.write(`slipway: error: ${report.message}\n${report.hint ? `  next: ${report.hint}\n` : ''}`);
     return report.exitCode;
   };
 
