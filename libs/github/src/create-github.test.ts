@@ -19,7 +19,8 @@ const SHA_B = 'b'.repeat(40);
 async function setup() {
   const double = await startGitHubDouble({ tokens: [TOKEN] });
   onTestFinished(double.close);
-  const github = createGitHub({ repository: 'acme/platform', token: TOKEN, baseUrl: double.url });
+  // Retries wait on nothing here; retry.test.ts checks the waits.
+  const github = createGitHub({ repository: 'acme/platform', token: TOKEN, baseUrl: double.url, retry: { sleep: async () => undefined } });
   return { double, github, state: double.repo('acme/platform') };
 }
 
@@ -205,9 +206,10 @@ describe('errors at the edge', () => {
 
   it('scrubs the token even when the server echoes it back', async () => {
     const { double, github } = await setup();
-    double.failNext({ status: 502, body: { message: `upstream rejected token ${TOKEN}` } });
+    double.failNext({ status: 502, body: { message: `upstream rejected token ${TOKEN}` }, times: 4 });
     const error = await github.getReleaseByTag('api/v1.2.3').catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 502, code: 'E_GITHUB_SERVER', exitCode: 1 });
+    expect(double.state.requests.map((r) => r.status)).toEqual([502, 502, 502, 502]);
     expect((error as Error).message).toContain('upstream rejected token ***');
     expect(serialized(error)).not.toContain(TOKEN);
   });
@@ -216,9 +218,20 @@ describe('errors at the edge', () => {
     const { double } = await setup();
     const url = double.url;
     await double.close();
-    const github = createGitHub({ repository: 'acme/platform', token: TOKEN, baseUrl: url });
+    let tries = 0;
+    const github = createGitHub({
+      repository: 'acme/platform',
+      token: TOKEN,
+      baseUrl: url,
+      retry: { sleep: async () => undefined },
+      fetch: (input, init) => {
+        tries++;
+        return fetch(input, init);
+      },
+    });
 
     const error = await github.getRef('refs/tags/x').catch((e: unknown) => e);
+    expect(tries).toBe(4);
 
     expect(error).toMatchObject({ name: 'GitHubError', code: 'E_GITHUB_NETWORK', exitCode: 1, status: undefined });
     expect((error as Error).message).toMatch(/ECONNREFUSED|fetch failed/);

@@ -1,6 +1,8 @@
 import { Octokit } from '@octokit/rest';
 import { GitHubError, GitHubRefExistsError, ReleaseConflictError } from './errors.js';
 import type { GitRef } from './errors.js';
+import { installRetry } from './retry.js';
+import type { RetryOptions } from './retry.js';
 import { translateError } from './translate-error.js';
 import type { Release, ReleaseHost, ReleaseInput } from './types.js';
 
@@ -12,6 +14,8 @@ export interface GitHubOptions {
   baseUrl?: string;
   fetch?: typeof globalThis.fetch;
   userAgent?: string;
+  /** Retrying of transient failures within a call (see installRetry); `{ attempts: 1 }` turns it off. */
+  retry?: RetryOptions;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -58,6 +62,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl.replace(/\/+$/, '') }),
     request: options.fetch === undefined ? {} : { fetch: options.fetch },
   });
+  installRetry(octokit, options.retry);
 
   /** Runs one API call; every failure leaves here as a redacted GitHubError. */
   async function call<T>(method: string, path: string, fn: () => Promise<T>): Promise<T> {
@@ -105,7 +110,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     return all.map(toRelease);
   }
 
-  async function createRelease(input: ReleaseInput): Promise<Release> {
+  async function createRelease(input: ReleaseInput, onAmbiguousRetry?: () => void): Promise<Release> {
     const data = await call(
       'POST',
       '/releases',
@@ -121,6 +126,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
             draft: false,
             prerelease: input.prerelease,
             make_latest: input.makeLatest,
+            ...(onAmbiguousRetry ? { request: { onAmbiguousRetry } } : {}),
           })
         ).data,
     );
@@ -159,7 +165,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     repository: `${owner}/${repo}`,
     getReleaseByTag,
     listReleases,
-    createRelease,
+    createRelease: (input) => createRelease(input),
     updateRelease,
     getRef,
 
@@ -171,12 +177,14 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
         });
       }
       let existing = await getReleaseByTag(input.tag);
+      // Set when a create that may have been applied was repeated: its 422 may name our own release.
+      let maybeOurs = false;
       if (!existing) {
         // GitHub attaches a new release to an existing tag whatever target_commitish says.
         const tag = await getRef(`refs/tags/${input.tag}`);
         if (tag && tag.commit !== input.targetCommitish) throw new ReleaseConflictError(input.tag, input.targetCommitish, tag.commit);
         try {
-          return { release: await createRelease(input), action: 'created' };
+          return { release: await createRelease(input, () => (maybeOurs = true)), action: 'created' };
         } catch (error) {
           // Lost a race with another job, or a draft holds the tag (drafts are invisible by tag).
           const taken = error instanceof GitHubError && error.status === 422 && error.errors.some((e) => e['code'] === 'already_exists');
@@ -190,7 +198,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
       if (actual !== input.targetCommitish) throw new ReleaseConflictError(input.tag, input.targetCommitish, actual);
 
       const same = existing.name === input.name && existing.body === input.body && existing.prerelease === input.prerelease && !existing.draft;
-      if (same) return { release: existing, action: 'unchanged' };
+      if (same) return { release: existing, action: maybeOurs ? 'created' : 'unchanged' };
       const release = await updateRelease(existing.id, {
         name: input.name,
         body: input.body,
@@ -202,12 +210,18 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     },
 
     async createRef({ ref, sha }) {
+      let maybeOurs = false;
+      const onAmbiguousRetry = () => (maybeOurs = true);
       try {
-        const data = await call('POST', '/git/refs', async () => (await octokit.rest.git.createRef({ owner, repo, ref, sha })).data);
+        const data = await call('POST', '/git/refs', async () => (await octokit.rest.git.createRef({ owner, repo, ref, sha, request: { onAmbiguousRetry } })).data);
         return { ref: data.ref, sha: data.object.sha, type: data.object.type, commit: data.object.type === 'commit' ? data.object.sha : undefined };
       } catch (error) {
         if (error instanceof GitHubError && error.status === 422 && /reference already exists/i.test(error.message)) {
-          throw new GitHubRefExistsError(ref, await getRef(ref), {
+          const existing = await getRef(ref);
+          // Our earlier attempt may have made it before its answer was lost: same object, so it is ours.
+          // (A first-try 422 stays an error even at our sha: then another run made it.)
+          if (maybeOurs && existing?.sha === sha) return existing;
+          throw new GitHubRefExistsError(ref, existing, {
             status: 422,
             method: error.method,
             path: error.path,

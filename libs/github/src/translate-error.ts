@@ -14,9 +14,11 @@ function isOctokitError(error: unknown): error is OctokitLikeError {
   return error instanceof Error && typeof (error as Partial<OctokitLikeError>).status === 'number' && 'request' in error;
 }
 
-function classify(status: number | undefined, headers: Record<string, string | undefined>): { code: string; exitCode: ExitCode } {
+function classify(status: number | undefined, headers: Record<string, string | undefined>, message: string): { code: string; exitCode: ExitCode } {
   if (status === undefined) return { code: 'E_GITHUB_NETWORK', exitCode: 1 };
-  if (status === 429 || (status === 403 && headers['x-ratelimit-remaining'] === '0')) return { code: 'E_GITHUB_RATE_LIMIT', exitCode: 1 };
+  if (status === 429 || (status === 403 && (headers['x-ratelimit-remaining'] === '0' || headers['retry-after'] !== undefined || /rate limit/i.test(message)))) {
+    return { code: 'E_GITHUB_RATE_LIMIT', exitCode: 1 };
+  }
   if (status === 401 || status === 403) return { code: 'E_GITHUB_AUTH', exitCode: 1 };
   if (status === 404) return { code: 'E_GITHUB_NOT_FOUND', exitCode: 1 };
   if (status === 400 || status === 422) return { code: 'E_GITHUB_VALIDATION', exitCode: 2 };
@@ -59,7 +61,7 @@ export function translateError(error: unknown, secrets: readonly string[], fallb
   return new GitHubError(
     clean(status === undefined ? `GitHub ${method} ${path} failed: ${causeMessage ?? error.message}` : `GitHub ${method} ${path} → ${String(status)}: ${detail}`),
     {
-      ...classify(status, headers),
+      ...classify(status, headers, apiMessage),
       status,
       method,
       path,

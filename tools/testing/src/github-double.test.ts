@@ -177,4 +177,14 @@ describe('GitHub double: dispatches and injected failures', () => {
     expect((await call('GET', '/repos/acme/platform/releases')).status).toBe(200);
     expect(github.state.requests.map((r) => r.status)).toEqual([502, 502, 200]);
   });
+
+  it('sends headers with an injected failure, and can apply the write before failing it', async () => {
+    const { github, call } = await setup();
+    github.failNext({ method: 'GET', status: 429, headers: { 'retry-after': '2' } });
+    expect((await call('GET', '/repos/acme/platform/releases')).headers.get('retry-after')).toBe('2');
+
+    github.failNext({ method: 'POST', path: /\/git\/refs$/, status: 502, afterApply: true });
+    expect((await call('POST', '/repos/acme/platform/git/refs', { ref: 'refs/tags/v1', sha: SHA_A })).status).toBe(502);
+    expect(github.repo('acme/platform').refs.get('refs/tags/v1')?.sha).toBe(SHA_A);
+  });
 });

@@ -87,6 +87,10 @@ export interface InjectedFailure {
   body?: unknown;
   /** How many matching requests fail; default 1. */
   times?: number;
+  /** Sent with the failure, e.g. `{ 'retry-after': '2' }`. */
+  headers?: Record<string, string>;
+  /** Apply the request first, then answer with the failure: a write whose success was lost. */
+  afterApply?: boolean;
 }
 
 export interface GitHubDoubleOptions {
@@ -384,17 +388,6 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (token === undefined) return answer(401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' });
       if (options.tokens && !options.tokens.includes(token)) return answer(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
 
-      const failure = failures.find(
-        (f) =>
-          (f.method === undefined || f.method.toUpperCase() === method) &&
-          (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
-      );
-      if (failure) {
-        failure.times = (failure.times ?? 1) - 1;
-        if (failure.times <= 0) failures.splice(failures.indexOf(failure), 1);
-        return answer(failure.status, failure.body ?? { message: 'Server Error', status: String(failure.status) });
-      }
-
       let body: unknown;
       const raw = Buffer.concat(chunks).toString('utf8');
       if (raw !== '') {
@@ -403,6 +396,24 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
         } catch {
           return answer(400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' });
         }
+      }
+
+      const failure = failures.find(
+        (f) =>
+          (f.method === undefined || f.method.toUpperCase() === method) &&
+          (f.path === undefined || (typeof f.path === 'string' ? f.path === path : f.path.test(path))),
+      );
+      if (failure) {
+        failure.times = (failure.times ?? 1) - 1;
+        if (failure.times <= 0) failures.splice(failures.indexOf(failure), 1);
+        if (failure.afterApply) {
+          try {
+            handle(method, path, parsedUrl.searchParams, body);
+          } catch {
+            // The outcome is hidden either way: the client sees only the injected failure.
+          }
+        }
+        return answer(failure.status, failure.body ?? { message: 'Server Error', status: String(failure.status) }, failure.headers);
       }
       try {
         const result = handle(method, path, parsedUrl.searchParams, body);

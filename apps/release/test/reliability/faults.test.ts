@@ -102,14 +102,14 @@ describe('publish through a registry and a GitHub that fail 25% of requests', ()
     }
     expect(proxy.stats.faults.lost).toBe(1);
     expect(runs.at(-1)).toBe(0);
-    // Registry writes are idempotent and retried within the run; a lost GitHub write fails the run (exit 1) and the re-run finds it done.
-    expect(runs).toEqual(peer === 'registry' ? [0] : [1, 0]);
+    // Both adapters retry within the run: a repeated GitHub create reads back what its 422 names, a repeated PATCH sends the same body.
+    expect(runs).toEqual([0]);
     const state = await publishedState(f.ws, f.manifestPath);
     expect(state.tags).toEqual(['1.0', '1.0.0', 'latest', 'v1.0.0']);
     expect(await brokenTags(directClient(f.ws), 'acme/api')).toEqual([]);
     expect(state.releases).toHaveLength(1);
     expect(state.manifest).toMatchObject({ digest: state.digests['v1.0.0'] });
-    // At least once: only a dispatch whose record was lost is sent again.
+    // At least once: only a dispatch whose answer was lost is sent again.
     expect(state.dispatches).toHaveLength(path.source.includes('dispatches') ? 2 : 1);
   });
 });
@@ -129,14 +129,16 @@ describe('reserve through a GitHub that fails or loses the create', () => {
   }
   const createRef = (r: { method: string; path: string }) => r.method === 'POST' && r.path.endsWith('/git/refs');
 
-  it('a create whose response is lost after GitHub made the tag: the re-run finds it and reuses N, no second tag', async () => {
+  it('a create whose response is lost after GitHub made the tag: the retried create finds its own tag and wins N, no second tag', async () => {
     const { github, proxy, repo, reserve } = await stagingRepo();
     const commit = await repo.commit('feat: a', { a: '1' });
     proxy.setFaults({ rate: 1, kinds: ['lost'], seed: 1, match: firstMatch(createRef) });
 
+    // The adapter repeats the create; GitHub's 422 names our commit, so the reservation is ours.
     const first = await reserve();
-    expect(expectOperationalFailure(first).code).toBe('E_GITHUB_NETWORK');
-    expect(github.repo(REPOSITORY).refs.get('refs/tags/3.1.0-staging.0')?.sha).toBe(commit);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ version: '3.1.0-staging.0', n: 0, created: true, commit });
+    expect(proxy.stats.faults.lost).toBe(1);
 
     // origin's tags (the hint) do not show it; the atomic create answers "exists, at your commit".
     const again = await reserve();
@@ -145,14 +147,24 @@ describe('reserve through a GitHub that fails or loses the create', () => {
     expect([...github.repo(REPOSITORY).refs.keys()]).toEqual(['refs/tags/3.1.0-staging.0']);
   });
 
-  it('a create refused with 503 before GitHub saw it: exit 1, nothing reserved; the re-run reserves once', async () => {
+  it('a create refused with 503 before GitHub saw it: retried within the run, reserved once', async () => {
     const { github, proxy, reserve } = await stagingRepo();
     proxy.setFaults({ rate: 1, kinds: ['503'], seed: 1, match: firstMatch(createRef) });
     const first = await reserve();
-    expect(expectOperationalFailure(first).code).toBe('E_GITHUB_SERVER');
-    expect(github.repo(REPOSITORY).refs.size).toBe(0);
-    const again = await reserve();
-    expect(JSON.parse(again.stdout)).toMatchObject({ version: '3.1.0-staging.0', created: true });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ version: '3.1.0-staging.0', created: true });
+    expect(proxy.stats.faults['503']).toBe(1);
     expect(github.repo(REPOSITORY).refs.size).toBe(1);
+  });
+
+  it('a GitHub that keeps failing: exit 1 within a bounded time after 4 tries, nothing reserved', async () => {
+    const { github, proxy, reserve } = await stagingRepo();
+    proxy.setFaults({ rate: 1, kinds: ['503'], seed: 1, match: createRef });
+    const started = Date.now();
+    const first = await reserve();
+    expect(expectOperationalFailure(first).code).toBe('E_GITHUB_SERVER');
+    expect(proxy.stats.faults['503']).toBe(4);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(github.repo(REPOSITORY).refs.size).toBe(0);
   });
 });
