@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// Bundles the slipway CLI (apps/release/src/main.ts plus every @slipway/* source it imports) into
+// one ESM file, so `npx slipway` starts without transpiling TypeScript. Runs as the root `prepare`
+// script after `npm ci` / `npm install`. It must never fail an install: on any error it prints one
+// warning line and exits 0, and apps/release/bin/slipway.js keeps running the sources through tsx.
+//
+//   node tools/bundle-cli.mjs [--out <dir>] [--entry <file.ts>]
+//
+// Writes <dir>/slipway.mjs and <dir>/slipway.inputs.json (default dir: apps/release/dist). The
+// inputs file lists every file the bundle was made from (sources esbuild read, the package.json and
+// tsconfig files that steered resolution, the lockfiles) with size and mtime, so the bin can tell
+// with a few stat calls whether the bundle still matches the sources (apps/release/bin/entry.js).
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLE = 'slipway.mjs';
+const INPUTS = 'slipway.inputs.json';
+// A file modified this close to the moment it was read may change again within the same mtime
+// tick without its mtime moving (git's "racy clean" problem): the bin hashes those instead.
+const RACY_MS = 2000;
+
+function argument(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : resolve(process.argv[at + 1] ?? '');
+}
+
+const toPosix = (p) => p.split(sep).join('/');
+const relativeTo = (from, to) => {
+  const rel = toPosix(relative(from, to));
+  return rel.startsWith('.') ? rel : `./${rel}`;
+};
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+function writeAtomically(file, contents) {
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    writeFileSync(temp, contents);
+    renameSync(temp, file);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** The files that decide how a source file is resolved and compiled: its package's package.json and tsconfigs. */
+function packageFiles(file) {
+  const found = [];
+  for (let dir = dirname(file); dir.startsWith(root) && dir !== dirname(dir); dir = dirname(dir)) {
+    for (const name of ['tsconfig.json', 'tsconfig.base.json']) if (existsSync(join(dir, name))) found.push(join(dir, name));
+    if (existsSync(join(dir, 'package.json'))) {
+      found.push(join(dir, 'package.json'));
+      break;
+    }
+  }
+  return found;
+}
+
+async function build(outDir, entry) {
+  const esbuild = await import('esbuild');
+  mkdirSync(outDir, { recursive: true });
+  const outFile = join(outDir, BUNDLE);
+  const tempOut = join(outDir, `.${BUNDLE}.${process.pid}.tmp.mjs`);
+  /** path → { size, mtimeMs, sha256? } as read, so what is recorded is what was bundled. */
+  const read = new Map();
+
+  const slipway = {
+    name: 'slipway',
+    setup(b) {
+      // Every package except our own stays external, resolved at run time like the sources would
+      // be. When the bundle's folder would find a different copy than the importing file does (a
+      // library with its own node_modules/<dep>), the import points at the importer's copy.
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'slipway-probe' || args.path.startsWith('@slipway/')) return undefined;
+        if (isBuiltin(args.path) || !isAbsolute(args.resolveDir)) return { path: args.path, external: true };
+        const probe = { kind: args.kind, pluginData: 'slipway-probe' };
+        const fromImporter = await b.resolve(args.path, { ...probe, resolveDir: args.resolveDir });
+        const fromBundle = await b.resolve(args.path, { ...probe, resolveDir: outDir });
+        if (fromImporter.errors.length > 0 || fromImporter.path === fromBundle.path) return { path: args.path, external: true };
+        return { path: relativeTo(outDir, fromImporter.path), external: true };
+      });
+      // Read our sources ourselves: the stat taken before the read is what the inputs file
+      // records, so any later change shows. import.meta.url keeps meaning "this source file".
+      b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const before = statSync(args.path);
+        const bytes = readFileSync(args.path);
+        let contents = bytes.toString('utf8');
+        const other = /import\.meta\.(?!url\b)\w+/.exec(contents);
+        if (other) throw new Error(`${relative(root, args.path)} uses ${other[0]}, which the bundle does not support`);
+        const sourceUrl = `new URL(${JSON.stringify(relativeTo(outDir, args.path))}, import.meta.url).href`;
+        contents = contents.replace(/import\.meta\.url\b/g, sourceUrl);
+        read.set(args.path, { size: before.size, mtimeMs: before.mtimeMs, racy: Date.now() - before.mtimeMs < RACY_MS, bytes });
+        const loader = args.path.endsWith('ts') ? 'ts' : 'js';
+        return { contents, loader, resolveDir: dirname(args.path) };
+      });
+    },
+  };
+
+  try {
+    const result = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['@slipway/source'],
+      outfile: tempOut,
+      plugins: [slipway],
+      metafile: true,
+      // CommonJS inside an ESM bundle needs a require; harmless when nothing uses it.
+      banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
+      logLevel: 'silent',
+    });
+    const sources = Object.keys(result.metafile.inputs).map((p) => resolve(root, p));
+    const missing = sources.filter((p) => !read.has(p));
+    if (missing.length > 0) throw new Error(`inputs read outside the plugin: ${missing.map((p) => relative(root, p)).join(', ')}`);
+
+    const steering = new Set([fileURLToPath(import.meta.url), join(root, 'package-lock.json'), join(root, 'node_modules/.package-lock.json')]);
+    for (const p of sources) for (const f of packageFiles(p)) steering.add(f);
+    const inputs = [];
+    for (const [path, s] of [...read].sort(([a], [b]) => a.localeCompare(b))) {
+      inputs.push({ path: relativeTo(outDir, path), size: s.size, mtimeMs: s.mtimeMs, ...(s.racy ? { sha256: sha256(s.bytes) } : {}) });
+    }
+    for (const path of [...steering].sort()) {
+      if (read.has(path) || !existsSync(path)) continue;
+      const bytes = readFileSync(path);
+      const s = statSync(path);
+      inputs.push({ path: relativeTo(outDir, path), size: s.size, mtimeMs: s.mtimeMs, ...(Date.now() - s.mtimeMs < RACY_MS ? { sha256: sha256(bytes) } : {}) });
+    }
+
+    renameSync(tempOut, outFile);
+    // The bundle's own stat ties this inputs file to this bundle: a bundle from another build
+    // (a concurrent install, a half-finished one) never passes for fresh.
+    const bundle = statSync(outFile);
+    const manifest = { version: 1, entry: relativeTo(outDir, entry), bundle: { size: bundle.size, mtimeMs: bundle.mtimeMs }, inputs };
+    writeAtomically(join(outDir, INPUTS), `${JSON.stringify(manifest, null, 1)}\n`);
+    return { outFile, inputs: inputs.length };
+  } finally {
+    rmSync(tempOut, { force: true });
+  }
+}
+
+const outDir = argument('out', join(root, 'apps/release/dist'));
+const entry = argument('entry', join(root, 'apps/release/src/main.ts'));
+const started = performance.now();
+try {
+  const { outFile, inputs } = await build(outDir, entry);
+  if (process.argv.includes('--verbose')) {
+    process.stderr.write(`bundled ${pathToFileURL(outFile).pathname} from ${inputs} inputs in ${Math.round(performance.now() - started)} ms\n`);
+  }
+} catch (error) {
+  const message = error?.errors?.[0]?.text ?? (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+  process.stderr.write(`warning: slipway CLI bundle not built, \`slipway\` will run from source (slower start): ${message}\n`);
+}
+process.exitCode = 0;
