@@ -1,5 +1,7 @@
 // Shared vitest settings for every project. Plain JS so each project's vitest.config.ts can
 // import it without a build step.
+import { availableParallelism } from 'node:os';
+
 const conditions = ['@slipway/source'];
 
 /** @returns {import('vitest/config').ViteUserConfig} */
@@ -14,6 +16,9 @@ export function slipwayTestConfig() {
       testTimeout: 60_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      // Most tests wait on real peers (git, the registry, subprocesses), not the CPU: vitest's
+      // default of one worker per core minus one leaves a 2-core machine running them one by one.
+      maxWorkers: Math.max(2, availableParallelism()),
     },
   };
 }
