@@ -32,9 +32,10 @@ async function bundle(): Promise<Manifest> {
   return JSON.parse(await readFile(join(out, 'slipway.inputs.json'), 'utf8')) as Manifest;
 }
 
+// extendEnv is off below: a parent's FORCE_COLOR (Nx sets it) next to NO_COLOR makes Node print a warning.
 const env = { PATH: process.env['PATH'], NO_COLOR: '1' };
-const viaBundle = (args: string[], cwd = out) => execa(process.execPath, [join(out, 'slipway.mjs'), ...args], { cwd, env, reject: false });
-const viaSource = (args: string[], cwd = out) => execa(process.execPath, [bin, ...args], { cwd, env: { ...env, SLIPWAY_NO_BUNDLE: '1' }, reject: false });
+const viaBundle = (args: string[], cwd = out) => execa(process.execPath, [join(out, 'slipway.mjs'), ...args], { cwd, extendEnv: false, env, reject: false });
+const viaSource = (args: string[], cwd = out) => execa(process.execPath, [bin, ...args], { cwd, extendEnv: false, env: { ...env, SLIPWAY_NO_BUNDLE: '1' }, reject: false });
 
 beforeAll(async () => {
   await mkdir(join(app, 'tmp'), { recursive: true });
@@ -135,9 +136,9 @@ describe('choosing the entry', () => {
 
   it('the bin reports its choice with SLIPWAY_DEBUG_ENTRY=1, and SLIPWAY_NO_BUNDLE=1 forces the sources', async () => {
     const expected = chooseEntry(new URL('dist/', pathToFileURL(`${app}/`)));
-    const shown = await execa(process.execPath, [bin, '--version'], { env: { ...env, SLIPWAY_DEBUG_ENTRY: '1' } });
+    const shown = await execa(process.execPath, [bin, '--version'], { extendEnv: false, env: { ...env, SLIPWAY_DEBUG_ENTRY: '1' } });
     expect(shown.stderr).toBe(expected.kind === 'bundle' ? `slipway entry: bundle ${expected.url.pathname}` : `slipway entry: source (${expected.reason})`);
-    const forced = await execa(process.execPath, [bin, '--version'], { env: { ...env, SLIPWAY_DEBUG_ENTRY: '1', SLIPWAY_NO_BUNDLE: '1' } });
+    const forced = await execa(process.execPath, [bin, '--version'], { extendEnv: false, env: { ...env, SLIPWAY_DEBUG_ENTRY: '1', SLIPWAY_NO_BUNDLE: '1' } });
     expect(forced.stderr).toBe('slipway entry: source (SLIPWAY_NO_BUNDLE=1)');
     expect(forced.stdout).toBe(shown.stdout);
   });
