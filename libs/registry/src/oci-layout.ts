@@ -406,7 +406,8 @@ function isStale(content: string): boolean {
   }
 }
 
-async function atomicWrite(root: string, target: string, bytes: Uint8Array): Promise<void> {
+/** Writes `bytes` to a new temporary file in `root`, synced to disk; returns its path. */
+async function writeTemp(root: string, bytes: Uint8Array): Promise<string> {
   const temp = join(root, `.tmp-${randomBytes(8).toString('hex')}`);
   const handle = await open(temp, 'wx');
   try {
@@ -415,6 +416,11 @@ async function atomicWrite(root: string, target: string, bytes: Uint8Array): Pro
   } finally {
     await handle.close();
   }
+  return temp;
+}
+
+async function atomicWrite(root: string, target: string, bytes: Uint8Array): Promise<void> {
+  const temp = await writeTemp(root, bytes);
   try {
     await rename(temp, target);
   } catch (error) {
@@ -425,14 +431,7 @@ async function atomicWrite(root: string, target: string, bytes: Uint8Array): Pro
 
 /** Create `root/name` with `bytes` unless it exists; never exposes a half-written file. */
 async function createIfAbsent(root: string, name: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(root, `.tmp-${randomBytes(8).toString('hex')}`);
-  const handle = await open(temp, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  const temp = await writeTemp(root, bytes);
   try {
     await link(temp, join(root, name));
   } catch (error) {
