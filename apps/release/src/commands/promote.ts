@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
 import { assertDigest, assertPromotion, formatTimestamp, isFloatingTag } from '@slipway/pins';
-import type { Handler } from '../context.js';
+import type { CommandContext, Handler } from '../context.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { readReleaseManifest } from '../manifest.js';
-import { landChange, openPinsRepo, type Planned } from '../pins-repo.js';
+import { landChange, openPinsRepo, type PinsRepo, type Planned } from '../pins-repo.js';
 import {
   currentDigests,
   describeDigest,
@@ -108,26 +108,49 @@ export const promote: Handler = async ({ args, options }, ctx) => {
   const gate = ws.config.environments[environment];
   const from = gate?.after ?? 'release';
 
-  const repo = await openPinsRepo({ root: ws.root, spec: ws.config.pins.repo, env: ws.env, write: !ctx.dryRun, log: (m) => ctx.out.info(m) });
+  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (repo, state) => ({
+    digest: source.digest,
+    image: source.image,
+    known: source.via === 'digest' ? await describeDigest(repo, ws, state, source.digest) : { version: source.version, tag: source.tag, imageTag: source.imageTag },
+    from,
+  }));
+  const next = Object.entries(ws.config.environments).find(([, e]) => e.after === environment)?.[0];
+  const hint = next && result.status === 'promoted' ? `\nnext: slipway promote ${service.name} --to ${next} --digest ${result.digest}` : '';
+  return { data: result, human: `${describePromotion(result, branch)}${hint}` };
+};
+
+/** What a promotion pins, chosen against the pins repo's current state (read again on every retry). */
+export type PromotionTarget = (repo: PinsRepo, state: PinState) => Promise<Pick<PlanInput, 'digest' | 'image' | 'known' | 'from'>>;
+
+/**
+ * The GitOps half shared by promote and rollback: open the pins repo, plan the change against its
+ * state behind the gates, and land one commit, re-planning when origin moved underneath.
+ */
+export async function landPromotion(
+  ws: Workspace,
+  ctx: CommandContext,
+  service: ResolvedService,
+  environment: string,
+  approvedBy: readonly string[],
+  target: PromotionTarget,
+): Promise<{ result: PromotionResult; branch: string | undefined }> {
+  const log = (m: string) => ctx.out.info(m);
+  const repo = await openPinsRepo({ root: ws.root, spec: ws.config.pins.repo, env: ws.env, write: !ctx.dryRun, log });
   try {
     const actor = await promotionActor(ws.env, repo.git);
     const landed = await landChange(
       repo,
       async () => {
         const state = await readPinState(repo, ws, service);
-        const known: Described = source.via === 'digest' ? await describeDigest(repo, ws, state, source.digest) : { version: source.version, tag: source.tag, imageTag: source.imageTag };
-        return planPromotion({ ws, state, environment, digest: source.digest, image: source.image, known, from, approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
+        return planPromotion({ ws, state, environment, ...(await target(repo, state)), approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
       },
-      { dryRun: ctx.dryRun, log: (m) => ctx.out.info(m) },
+      { dryRun: ctx.dryRun, log },
     );
-    const result: PromotionResult = { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed };
-    const next = Object.entries(ws.config.environments).find(([, e]) => e.after === environment)?.[0];
-    const hint = next && result.status === 'promoted' ? `\nnext: slipway promote ${service.name} --to ${next} --digest ${result.digest}` : '';
-    return { data: result, human: `${describePromotion(result, repo.branch)}${hint}` };
+    return { result: { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed }, branch: repo.branch };
   } finally {
     await repo.close();
   }
-};
+}
 
 export interface PlanInput {
   ws: Workspace;

@@ -1,11 +1,8 @@
 import type { Handler } from '../context.js';
 import { PolicyError } from '../errors.js';
-import { landChange, openPinsRepo } from '../pins-repo.js';
 import {
   describeDigest,
   imageService,
-  promotionActor,
-  readPinState,
   releaseTagInfo,
   requireEnvironment,
   resolveVersion,
@@ -14,7 +11,7 @@ import {
   type PinState,
 } from '../promotion.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
-import { describePromotion, planPromotion, type PromotionResult } from './promote.js';
+import { describePromotion, landPromotion } from './promote.js';
 
 /**
  * The digest to return to: with `--to V`, V as this environment (else any) ran it, else as the
@@ -56,22 +53,9 @@ export const rollback: Handler = async ({ args, options }, ctx) => {
   if (to !== undefined) releaseTagInfo(ws, service, to); // a malformed version is bad input before anything is opened
   const approvedBy = stringList(options['approvedBy']);
 
-  const repo = await openPinsRepo({ root: ws.root, spec: ws.config.pins.repo, env: ws.env, write: !ctx.dryRun, log: (m) => ctx.out.info(m) });
-  try {
-    const actor = await promotionActor(ws.env, repo.git);
-    const landed = await landChange(
-      repo,
-      async () => {
-        const state = await readPinState(repo, ws, service);
-        const digest = await target(ws, state, environment, to);
-        const known = await describeDigest(repo, ws, state, digest);
-        return planPromotion({ ws, state, environment, digest, image: service.image, known, from: 'rollback', approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
-      },
-      { dryRun: ctx.dryRun, log: (m) => ctx.out.info(m) },
-    );
-    const result: PromotionResult = { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed };
-    return { data: result, human: describePromotion(result, repo.branch) };
-  } finally {
-    await repo.close();
-  }
+  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (repo, state) => {
+    const digest = await target(ws, state, environment, to);
+    return { digest, image: service.image, known: await describeDigest(repo, ws, state, digest), from: 'rollback' };
+  });
+  return { data: result, human: describePromotion(result, branch) };
 };
