@@ -1,7 +1,7 @@
 import { ConfigError } from '@slipway/config';
 import { copyImage, guardTag, type CopyTarget, type ImageRef } from '@slipway/registry';
 import type { CommandContext, Handler } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError, VerificationError } from '../errors.js';
 import { table } from '../output.js';
 import { openWorkspace, registryFactory, type RegistryFactory } from '../workspace.js';
 
@@ -32,7 +32,7 @@ export const imageResolve: Handler = async ({ args }, ctx) => {
   const { registry, ref } = (await registries(ctx))(text);
   const descriptor = await registry.resolve(ref.repository, reference(ref, text, 'the reference'));
   if (!descriptor) {
-    throw Object.assign(new Error(`${text}: not found in ${ref.registry}/${ref.repository}`), { code: 'E_REGISTRY_NOT_FOUND', exitCode: 1 as const });
+    throw new VerificationError('E_REGISTRY_NOT_FOUND', `${text}: not found in ${ref.registry}/${ref.repository}`);
   }
   const data = { ref: text, digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size };
   return { data, human: descriptor.digest };
@@ -68,7 +68,7 @@ export const imageCopy: Handler = async ({ args }, ctx) => {
 
   if (ctx.dryRun) {
     const source = await src.registry.resolve(src.ref.repository, sourceReference);
-    if (!source) throw Object.assign(new Error(`${srcText}: not found`), { code: 'E_REGISTRY_NOT_FOUND', exitCode: 1 as const });
+    if (!source) throw new VerificationError('E_REGISTRY_NOT_FOUND', `${srcText}: not found in ${src.ref.registry}/${src.ref.repository}`);
     const plan: { destination: string; action: string }[] = [];
     for (const target of targets.values()) {
       for (const [i, tag] of target.tags.entries()) {

@@ -10,6 +10,7 @@ import { PolicyError, UsageError } from '../errors.js';
 import type { ReleaseManifest } from '../manifest.js';
 import { publishNpmPackage } from '../npm-publish.js';
 import { table } from '../output.js';
+import { tryClassify } from '../promotion.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 
 const DISPATCHED_MARK = '<!-- slipway: deploy dispatched -->';
@@ -30,7 +31,7 @@ function streamPrefix(ws: Workspace, info: TagInfo): string {
 }
 
 /** The services a tag publishes: the one it names, or every image service of a single-image repo. */
-function servicesOf(ws: Workspace, info: TagInfo): ResolvedService[] {
+export function servicesOf(ws: Workspace, info: TagInfo): ResolvedService[] {
   if (info.service !== null) return [ws.service(info.service)];
   return ws.serviceNames().map((name) => ws.service(name)).filter((s) => s.kind === 'image');
 }
@@ -109,6 +110,11 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   crashPoint(ctx.env, 'checks');
 
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
+  // Stable versions already released in this tag's stream: `latest` and X.Y never move backwards.
+  const released = (await git.listTags(streamPrefix(ws, info)))
+    .filter((t) => t.name !== tag)
+    .map((t) => tryClassify(ws, t.name))
+    .flatMap((other) => (other?.kind === 'release' && other.version !== null ? [other.version] : []));
   const artifacts: ArtifactResult[] = [];
   for (const service of services) {
     // npm services publish a package, never an image (see npm-publish.ts).
@@ -117,17 +123,6 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
       crashPoint(ctx.env, `artifact:${service.name}`);
       continue;
     }
-    const released = (await git.listTags(streamPrefix(ws, info)))
-      .map((t) => t.name)
-      .filter((name) => name !== tag)
-      .flatMap((name) => {
-        try {
-          const other = classifyTag(name, { scheme: ws.config.scheme, services: ws.config.services });
-          return other.version !== null && other.kind === 'release' ? [other.version] : [];
-        } catch {
-          return [];
-        }
-      });
     const tagSet = imageTags({ type: 'tag', tag: info, existing: released }, { scheme: ws.config.scheme, extras: service.imageTags });
     artifacts.push(await publishArtifact(ws, { service, commit, version: info.version, tagSet, dryRun, log }));
     crashPoint(ctx.env, `artifact:${service.name}`);

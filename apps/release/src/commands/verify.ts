@@ -9,6 +9,7 @@ import { readReleaseManifest, type ReleaseManifest } from '../manifest.js';
 import { table } from '../output.js';
 import { UsageError } from '../errors.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
+import { servicesOf } from './publish.js';
 
 interface Check {
   check: string;
@@ -78,8 +79,7 @@ export const verify: Handler = async ({ args, options }, ctx) => {
   } else {
     // No manifest: the image under the tag's name must exist and say it was built from the tag's commit.
     const commit = await ws.git().resolveCommit(`refs/tags/${tag}`);
-    const services = info.service === null ? ws.serviceNames().map((n) => ws.service(n)).filter((s) => s.kind === 'image') : [ws.service(info.service)];
-    for (const service of services) {
+    for (const service of servicesOf(ws, info)) {
       if (service.kind === 'npm') {
         checks.push(await verifyNpm(ws, await npmPackageName(ws, service.name, commit), info.version ?? '', { commit }));
         continue;
