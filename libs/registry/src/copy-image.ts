@@ -1,3 +1,4 @@
+import { parseJsonObject } from './json-object.js';
 import { RegistryError } from './errors.js';
 import { guardTag } from './guard-tag.js';
 import { MediaTypes, type Descriptor, type Registry, type StoredManifest } from './types.js';
@@ -154,11 +155,16 @@ function isMounting(registry: Registry): registry is Registry & Mounting {
 }
 
 function parseManifest(manifest: StoredManifest, from: CopySource): { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] } {
-  try {
-    return JSON.parse(new TextDecoder().decode(manifest.bytes)) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-  } catch {
-    throw new RegistryError(`copy: ${from.repository}@${manifest.digest} is not JSON`, { repository: from.repository, reference: manifest.digest, code: 'E_REGISTRY_PROTOCOL' });
+  const parsed = parseJsonObject(manifest.bytes);
+  if (!parsed) {
+    throw new RegistryError(`copy: ${from.repository}@${manifest.digest} is not a JSON object`, { repository: from.repository, reference: manifest.digest, code: 'E_REGISTRY_PROTOCOL' });
   }
+  for (const field of ['manifests', 'layers'] as const) {
+    if (parsed[field] !== undefined && !Array.isArray(parsed[field])) {
+      throw new RegistryError(`copy: ${from.repository}@${manifest.digest}: "${field}" is not a list`, { repository: from.repository, reference: manifest.digest, code: 'E_REGISTRY_PROTOCOL' });
+    }
+  }
+  return parsed as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 // The `Registry` port over the OCI distribution API, for one registry host.
 
+import { parseJsonObject } from './json-object.js';
 import { completeUpload, isRetryableUploadFailure, startUpload, type UploadSizes } from './blob-upload.js';
 import type { CredentialSource } from './credentials.js';
 import { computeDigest, isDigest } from './digest.js';
@@ -108,12 +109,11 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   function manifestMediaType(response: TransportResponse, repository: string, reference: string): string {
     const header = (response.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
     if ((MANIFEST_ACCEPT as readonly string[]).includes(header)) return header;
-    let field: unknown;
-    try {
-      field = (JSON.parse(new TextDecoder().decode(response.body)) as { mediaType?: unknown }).mediaType;
-    } catch {
-      throw new RegistryError(`get manifest: ${host}/${repository}${refSuffix(reference)}: the manifest is not JSON`, { host, repository, reference, code: 'E_REGISTRY_PROTOCOL' });
+    const manifest = parseJsonObject(response.body);
+    if (!manifest) {
+      throw new RegistryError(`get manifest: ${host}/${repository}${refSuffix(reference)}: the manifest is not a JSON object`, { host, repository, reference, code: 'E_REGISTRY_PROTOCOL' });
     }
+    const field = manifest['mediaType'];
     if (typeof field === 'string' && field !== '') return field;
     if (header !== '' && header !== 'application/json') return header;
     throw new RegistryError(`get manifest: ${host}/${repository}${refSuffix(reference)}: no media type in the response or the manifest`, {
@@ -259,12 +259,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         seen.add(url.href);
         const response = await transport.send({ method: 'GET', url, scopes: pull(repository), idempotent: true, maxBytes: 64 * 1024 * 1024 });
         if (response.status !== 200) throw transport.responseError(response, { action: 'list tags', repository, notFound: 'name' });
-        let page: { tags?: unknown };
-        try {
-          page = JSON.parse(new TextDecoder().decode(response.body)) as { tags?: unknown };
-        } catch {
-          throw new RegistryError(`list tags: ${host}/${repository}: the answer is not JSON`, { host, repository, code: 'E_REGISTRY_PROTOCOL' });
-        }
+        const page = parseJsonObject(response.body);
+        if (!page) throw new RegistryError(`list tags: ${host}/${repository}: the answer is not a JSON object`, { host, repository, code: 'E_REGISTRY_PROTOCOL' });
         if (Array.isArray(page.tags)) for (const tag of page.tags) if (typeof tag === 'string') tags.push(tag);
         const next = nextLink(response.headers.get('link'));
         if (next === undefined) break;

@@ -3,6 +3,7 @@
 // that could carry a secret passes through `redact` before it reaches a message.
 
 import type { CredentialSource, RegistryCredentials } from './credentials.js';
+import { parseJsonObject } from './json-object.js';
 import {
   DeniedError,
   NotFoundError,
@@ -428,11 +429,9 @@ export class RegistryTransport {
     }
     if (response.status === 429) throw new RateLimitedError(`${this.host}: the token service ${where} is rate limiting`, details);
     if (response.status !== 200) throw new RegistryError(`${this.host}: the token service ${where} answered ${response.status}`, details);
-    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(response.body)) as typeof parsed;
-    } catch {
-      throw new RegistryError(`${this.host}: the token service ${where} answered something that is not JSON`, { ...details, code: 'E_REGISTRY_PROTOCOL' });
+    const parsed = parseJsonObject(response.body) as { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined;
+    if (!parsed) {
+      throw new RegistryError(`${this.host}: the token service ${where} answered something that is not a JSON object`, { ...details, code: 'E_REGISTRY_PROTOCOL' });
     }
     const token = typeof parsed.token === 'string' && parsed.token !== '' ? parsed.token : parsed.access_token;
     if (typeof token !== 'string' || token === '') {
