@@ -1,5 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTempRepo } from '@slipway/testing';
 import { createGit } from './create-git.js';
@@ -135,5 +137,34 @@ describe('cloneRepository', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitError);
     expect(String((error as GitError).message)).not.toContain('ghp_secret123');
+  });
+});
+
+describe('workTreeState', () => {
+  it('names HEAD’s tree and nothing else on a clean work tree', async () => {
+    const { repo, git } = await setup();
+    const state = await git.workTreeState();
+    expect(state).toEqual({ top: repo.dir, tree: await repo.git('rev-parse', 'HEAD^{tree}'), changed: [] });
+  });
+
+  it('lists modified, staged, deleted and untracked paths from the top, and never ignored ones', async () => {
+    const { repo } = await setup();
+    await repo.commit('chore: files', { '.gitignore': 'out/\n', 'apps/api/main.ts': 'a\n', 'gone.txt': 'b\n', 'staged.txt': 'c\n' });
+    await repo.write({ 'apps/api/main.ts': 'changed\n', 'staged.txt': 'staged\n', 'apps/api/new dir/new file.ts': 'new\n', 'out/build.js': 'ignored\n' });
+    await repo.git('add', 'staged.txt');
+    await repo.git('rm', '--quiet', 'gone.txt');
+    // From a subfolder: paths stay relative to the top.
+    const state = await createGit({ cwd: join(repo.dir, 'apps'), env: repo.env }).workTreeState();
+    expect(state?.top).toBe(repo.dir);
+    expect(state?.changed).toEqual(['apps/api/main.ts', 'apps/api/new dir/new file.ts', 'gone.txt', 'staged.txt']);
+  });
+
+  it('has no tree before the first commit, and no state outside a repository', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-git-state-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    expect(await createGit({ cwd: dir }).workTreeState()).toBeUndefined();
+    await execa('git', ['init', '--quiet', dir]);
+    await writeFile(join(dir, 'a.txt'), 'a\n');
+    expect(await createGit({ cwd: dir }).workTreeState()).toEqual({ top: dir, tree: undefined, changed: ['a.txt'] });
   });
 });

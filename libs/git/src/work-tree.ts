@@ -20,12 +20,27 @@ export interface CommitFilesInput {
   committer?: GitIdentity | undefined;
 }
 
+/** What a work tree holds, told cheaply: HEAD's tree and the paths that differ from it. */
+export interface WorkTreeState {
+  /** The top folder of the work tree. */
+  top: string;
+  /** The tree HEAD names; undefined before the first commit. */
+  tree: string | undefined;
+  /**
+   * Paths (relative to `top`, sorted) that differ from HEAD in the index or the work tree, untracked
+   * files included and ignored ones not: with `tree`, they say everything git would see.
+   */
+  changed: string[];
+}
+
 /** Local work-tree operations: what a GitOps writer needs besides fetch and push. */
 export interface WorkTreeOperations {
   /** The checked-out branch, or undefined on a detached HEAD. */
   currentBranch(): Promise<string | undefined>;
   /** The top folder of the work tree holding `cwd`; undefined in a bare repository or outside any repository. */
   workTreeRoot(): Promise<string | undefined>;
+  /** HEAD's tree and the changed paths (two git calls); undefined outside a work tree. */
+  workTreeState(): Promise<WorkTreeState | undefined>;
   /** Whether the `origin` remote is configured. */
   hasOrigin(): Promise<boolean>;
   /** A config value as git resolves it (repository, global, system); undefined when unset. */
@@ -63,6 +78,22 @@ export function workTreeOperations(run: GitRunner): WorkTreeOperations {
     async workTreeRoot() {
       const { stdout, status } = await run(['rev-parse', '--show-toplevel'], { okStatus: [0, 128] });
       return status === 0 && stdout.trim() !== '' ? stdout.trim() : undefined;
+    },
+
+    async workTreeState() {
+      const [top, tree, status] = await Promise.all([
+        run(['rev-parse', '--show-toplevel'], { okStatus: [0, 128] }),
+        run(['rev-parse', '--verify', '--quiet', 'HEAD^{tree}'], { okStatus: [0, 1, 128] }),
+        // Porcelain paths are relative to the top, whatever the cwd; -z keeps odd names unquoted.
+        run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'], { okStatus: [0, 128] }),
+      ]);
+      if (top.status !== 0 || status.status !== 0 || top.stdout.trim() === '') return undefined;
+      const changed = status.stdout
+        .split('\0')
+        .filter((entry) => entry.length > 3)
+        .map((entry) => entry.slice(3))
+        .sort();
+      return { top: top.stdout.trim(), tree: tree.status === 0 ? tree.stdout.trim() : undefined, changed };
     },
 
     async hasOrigin() {
