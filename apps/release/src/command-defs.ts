@@ -117,7 +117,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'affected',
     args: [],
-    summary: 'services whose project or any project it depends on changed between two refs',
+    summary: 'services a change touches: their Nx project, one it depends on, or what nx affected counts (nx.json, lockfile)',
     options: [
       { flags: '--base <ref>', description: 'base ref (required)' },
       { flags: '--head <ref>', description: 'head ref (default HEAD)' },

@@ -15,6 +15,7 @@ import {
   type ClassifyOptions,
   type TagInfo,
 } from '@slipway/tag';
+import type { GraphSource } from './adapters/project-graph.js';
 import { servicesTouching } from './service-paths.js';
 import { unreleasedCommits, type UnreleasedHistory } from './unreleased-commits.js';
 import type { Workspace } from './workspace.js';
@@ -65,8 +66,11 @@ export interface ReleasePlan {
   services: ServicePlan[];
   /** Everything on head that a planned service has not released, attributed to the services it touches. */
   blastRadius: BlastRadius;
-  /** How the history was read: the merge base the single log started from, its size, and git log passes. */
-  history: { base: string | null; commits: number; gitLogPasses: number };
+  /**
+   * How the history was read: the merge base the single log started from, its size, git log
+   * passes, and where the Nx project graph came from (null when every service has a `root`).
+   */
+  history: { base: string | null; commits: number; gitLogPasses: number; projectGraph: GraphSource | null };
 }
 
 /** What release and check need beyond the JSON row. */
@@ -242,7 +246,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     head: options.head,
     services,
     blastRadius: radius({ history, touched, selected, roots, keyOf, target: options.head.commit, deployed: deployedLabel(selected, streamOf) }),
-    history: { base: history.base ?? null, commits: history.log.length, gitLogPasses: history.passes },
+    history: { base: history.base ?? null, commits: history.log.length, gitLogPasses: history.passes, projectGraph: ws.projectGraphSource() ?? null },
   };
   return { plan, details, tagNames };
 }

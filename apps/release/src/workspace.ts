@@ -11,7 +11,7 @@ import {
   type ImageRef,
   type Registry,
 } from '@slipway/registry';
-import { affectingRoots, readProjectGraph, type ProjectGraph } from './adapters/project-graph.js';
+import { affectingRoots, readProjectGraph, type GraphSource, type ProjectGraph } from './adapters/project-graph.js';
 import type { CommandContext } from './context.js';
 import { UsageError } from './errors.js';
 
@@ -33,6 +33,8 @@ export interface Workspace {
   /** Folders whose changes affect a service: its `root`, or its Nx project and every project it depends on. */
   serviceRoots(name: string): Promise<string[]>;
   projectGraph(): Promise<ProjectGraph>;
+  /** Where the project graph came from; undefined while none was needed. */
+  projectGraphSource(): GraphSource | undefined;
 }
 
 export type RegistryFactory = (image: string) => { registry: Registry; ref: ImageRef };
@@ -67,6 +69,7 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
   let git: SourceControl | undefined;
   let github: ReleaseHost | undefined | null = null;
   let graph: Promise<ProjectGraph> | undefined;
+  let graphSource: GraphSource | undefined;
   const registry = registryFactory({ root, insecureRegistries: config.insecureRegistries, env });
 
   const ws: Workspace = {
@@ -88,7 +91,17 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
       return (github = createGitHub({ repository: config.repository, token, ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}) }));
     },
     registry,
-    projectGraph: () => (graph ??= readProjectGraph(root)),
+    projectGraph: () =>
+      (graph ??= readProjectGraph({
+        workspaceRoot: root,
+        git: ws.git(),
+        env,
+        onSource(source) {
+          graphSource = source;
+          if (source === 'nx') ctx.out.info('reading the Nx project graph (kept in .slipway/cache until the workspace changes)…');
+        },
+      })),
+    projectGraphSource: () => graphSource,
     async serviceRoots(name) {
       const service = ws.service(name);
       if (service.root !== undefined) return [service.root];

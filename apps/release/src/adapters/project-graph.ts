@@ -1,6 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { SourceControl } from '@slipway/git';
 import { execa } from 'execa';
 
 /** The part of the Nx project graph slipway uses: project roots and who depends on whom. */
@@ -9,45 +12,217 @@ export interface ProjectGraph {
   dependencies: Record<string, readonly string[]>;
 }
 
+/** Where a graph came from: Slipway's cache, the graph Nx cached for the task running us, or Nx itself. */
+export type GraphSource = 'slipway-cache' | 'nx-task' | 'nx';
+
 export class ProjectGraphError extends Error {
   override readonly name = 'ProjectGraphError';
   readonly code = 'E_PROJECT_GRAPH';
   readonly exitCode = 1 as const;
 }
 
-interface NxGraphFile {
-  graph: {
-    nodes: Record<string, { data: { root: string } }>;
-    dependencies: Record<string, Array<{ target: string }>>;
+interface NxGraph {
+  nodes: Record<string, { data: { root: string } }>;
+  dependencies: Record<string, Array<{ target: string }>>;
+}
+
+export interface ReadProjectGraphOptions {
+  workspaceRoot: string;
+  git: SourceControl;
+  env: NodeJS.ProcessEnv;
+  /** Told where the graph came from (for --verbose and the benchmark). */
+  onSource?: (source: GraphSource) => void;
+}
+
+/** The cache file, beside the pins-repository clones Slipway keeps. */
+export const GRAPH_CACHE = '.slipway/cache/project-graph.json';
+const CACHE_FORMAT = 1;
+// Hashing more changed files than this costs more than asking Nx.
+const MAX_HASHED_CHANGES = 2000;
+
+/**
+ * The workspace's Nx project graph, as cheaply as it can be known to be right:
+ *
+ * 1. Slipway's own cache, keyed by everything Nx reads to build the graph as git sees it: HEAD's
+ *    tree, the content of every changed or untracked (not ignored) file, and the Nx version. A
+ *    clean checkout at the same commit is a hit, whatever the clock or the machine.
+ * 2. Inside an Nx task (`nx run release:api`, `nx affected -t release-check`), the graph the
+ *    running Nx computed for this very run, through its public `readCachedProjectGraph`.
+ * 3. Otherwise Nx itself: `nx graph --file`, the stable public way to get it whatever the version.
+ *
+ * Only services without a `root` in services.json and `affected` need a graph.
+ */
+export async function readProjectGraph(options: ReadProjectGraphOptions): Promise<ProjectGraph> {
+  const { workspaceRoot, env, onSource } = options;
+  const key = await cacheKey(options);
+  const cached = key === undefined ? undefined : await readCache(workspaceRoot, key);
+  if (cached) {
+    onSource?.('slipway-cache');
+    return cached;
+  }
+  // Earlier tasks of the same Nx run may have changed files since Nx computed its graph, so that
+  // one is used but never cached under today's key.
+  const taskGraph = insideNxTask(workspaceRoot, env) ? fromNxTask(workspaceRoot) : undefined;
+  if (taskGraph) {
+    onSource?.('nx-task');
+    return taskGraph;
+  }
+  onSource?.('nx');
+  const graph = await fromNxGraphCommand(workspaceRoot);
+  // Stored only when nothing changed while Nx worked, so the key describes what Nx read.
+  if (key !== undefined && (await cacheKey(options)) === key) await writeCache(workspaceRoot, key, graph);
+  return graph;
+}
+
+function reduce(graph: NxGraph): ProjectGraph {
+  return {
+    roots: Object.fromEntries(Object.entries(graph.nodes).map(([name, node]) => [name, node.data.root])),
+    dependencies: Object.fromEntries(Object.entries(graph.dependencies).map(([name, deps]) => [name, deps.map((d) => d.target)])),
   };
 }
 
-/**
- * Reads the workspace's Nx project graph with `nx graph --file`, the stable public way to get it
- * whatever the Nx version. Only `affected` and services without a `root` need it.
- */
-export async function readProjectGraph(workspaceRoot: string): Promise<ProjectGraph> {
+/** The workspace's own Nx, as Node resolves it from the workspace root. */
+function nxRequire(workspaceRoot: string): NodeJS.Require {
+  return createRequire(join(workspaceRoot, 'package.json'));
+}
+
+async function nxVersion(workspaceRoot: string): Promise<string | undefined> {
+  try {
+    const manifest = nxRequire(workspaceRoot).resolve('nx/package.json');
+    return (JSON.parse(await readFile(manifest, 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cacheKey({ workspaceRoot, git }: ReadProjectGraphOptions): Promise<string | undefined> {
+  const [state, version] = await Promise.all([git.workTreeState(), nxVersion(workspaceRoot)]);
+  if (!state?.tree || version === undefined) return undefined;
+  // Our own cache folder must not change the key it is stored under (it may not be ignored).
+  const changed = state.changed.filter((path) => !/(?:^|\/)\.slipway\//.test(path));
+  if (changed.length > MAX_HASHED_CHANGES) return undefined;
+  const hash = createHash('sha256').update(JSON.stringify([CACHE_FORMAT, version, resolve(workspaceRoot), state.tree]));
+  for (const path of changed) {
+    hash.update(`\0${path}\0`);
+    try {
+      hash.update(await readFile(join(state.top, path)));
+    } catch (error) {
+      // Deleted, or a folder (a nested repository): its name and this marker are what there is.
+      hash.update(`<${(error as NodeJS.ErrnoException).code ?? 'unreadable'}>`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+async function readCache(workspaceRoot: string, key: string): Promise<ProjectGraph | undefined> {
+  try {
+    const cache = JSON.parse(await readFile(join(workspaceRoot, GRAPH_CACHE), 'utf8')) as { key?: unknown; graph?: ProjectGraph };
+    return cache.key === key && isGraph(cache.graph) ? cache.graph : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isGraph(value: unknown): value is ProjectGraph {
+  const graph = value as ProjectGraph | undefined;
+  return typeof graph?.roots === 'object' && graph.roots !== null && typeof graph.dependencies === 'object' && graph.dependencies !== null;
+}
+
+/** Best effort: a read-only checkout only loses the speed-up. Atomic, so readers never see half a file. */
+async function writeCache(workspaceRoot: string, key: string, graph: ProjectGraph): Promise<void> {
+  const file = join(workspaceRoot, GRAPH_CACHE);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(temp, JSON.stringify({ key, graph }));
+    await rename(temp, file);
+  } catch {
+    await rm(temp, { force: true });
+  }
+}
+
+/** Nx sets these on every task it runs; the root check keeps tests of other workspaces out. */
+function insideNxTask(workspaceRoot: string, env: NodeJS.ProcessEnv): boolean {
+  const root = env['NX_WORKSPACE_ROOT'];
+  return env['NX_TASK_TARGET_PROJECT'] !== undefined && root !== undefined && resolve(root) === resolve(workspaceRoot);
+}
+
+/** The graph the Nx running this task computed and cached before starting it; undefined when there is none. */
+function fromNxTask(workspaceRoot: string): ProjectGraph | undefined {
+  try {
+    const devkit = nxRequire(workspaceRoot)('nx/src/devkit-exports') as { readCachedProjectGraph(): NxGraph };
+    return reduce(devkit.readCachedProjectGraph());
+  } catch {
+    return undefined;
+  }
+}
+
+async function fromNxGraphCommand(workspaceRoot: string): Promise<ProjectGraph> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-graph-'));
   const file = join(dir, 'graph.json');
   try {
-    await execa('npx', ['--no-install', 'nx', 'graph', `--file=${file}`], {
+    await runNx(workspaceRoot, ['graph', `--file=${file}`], 'read the Nx project graph');
+    const { graph } = JSON.parse(await readFile(file, 'utf8')) as { graph: NxGraph };
+    return reduce(graph);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The projects `nx affected` would run for a change from where `head` left `base` to `head`:
+ * Nx's own answer, so changes outside any project (nx.json, the lockfile, global inputs) count
+ * exactly as they do for `nx affected -t release-check`.
+ */
+export async function nxAffectedProjects(workspaceRoot: string, base: string, head: string): Promise<Set<string>> {
+  const stdout = await runNx(workspaceRoot, ['show', 'projects', '--affected', `--base=${base}`, `--head=${head}`, '--json'], 'ask Nx which projects are affected');
+  try {
+    return new Set(JSON.parse(stdout) as string[]);
+  } catch (cause) {
+    throw new ProjectGraphError(`could not read the projects Nx says are affected in ${workspaceRoot}: it printed no JSON list`, { cause });
+  }
+}
+
+/**
+ * Runs the workspace's nx; its stdout, or a ProjectGraphError with the end of its stderr.
+ *
+ * Nx gets a workspace-data folder of its own for the run: its file hashes there trust file times
+ * and, seen with Nx 23.2, miss an edit made within a second of an earlier Nx run — for good, until
+ * the file is touched again. Slipway caches the answer by content, so it must start from the files.
+ * The price is Nx's plugin caches: about a second more in a workspace with inference plugins.
+ */
+async function runNx(workspaceRoot: string, args: readonly string[], what: string): Promise<string> {
+  // The workspace's nx binary directly: npx would add a few hundred milliseconds to find it.
+  const bin = nxBin(workspaceRoot);
+  const [command, prefix] = bin ? [process.execPath, [bin]] : ['npx', ['--no-install', 'nx']];
+  const data = await mkdtemp(join(tmpdir(), 'slipway-nx-data-'));
+  try {
+    const { stdout } = await execa(command, [...prefix, ...args], {
       cwd: workspaceRoot,
-      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_WORKSPACE_DATA_DIRECTORY: data },
       stdin: 'ignore',
     });
-    const { graph } = JSON.parse(await readFile(file, 'utf8')) as NxGraphFile;
-    return {
-      roots: Object.fromEntries(Object.entries(graph.nodes).map(([name, node]) => [name, node.data.root])),
-      dependencies: Object.fromEntries(Object.entries(graph.dependencies).map(([name, deps]) => [name, deps.map((d) => d.target)])),
-    };
+    return stdout;
   } catch (cause) {
     const detail = (cause as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') ?? (cause as Error).message;
     throw new ProjectGraphError(
-      `could not read the Nx project graph in ${workspaceRoot} (${detail}). Is Nx installed there? Services with a "root" in services.json need no Nx.`,
+      `could not ${what} in ${workspaceRoot} (${detail}). Is Nx installed there? Services with a "root" in services.json need no Nx.`,
       { cause },
     );
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+function nxBin(workspaceRoot: string): string | undefined {
+  try {
+    const require = nxRequire(workspaceRoot);
+    const manifest = require.resolve('nx/package.json');
+    const { bin } = require(manifest) as { bin?: string | Record<string, string> };
+    const path = typeof bin === 'string' ? bin : bin?.['nx'];
+    return path === undefined ? undefined : join(dirname(manifest), path);
+  } catch {
+    return undefined;
   }
 }
 

@@ -16,6 +16,28 @@ describe('slipway affected', () => {
     expect(human).toMatchObject({ exitCode: 0, stdout: 'worker\n' });
   });
 
+  it('counts changes outside every project as nx affected does: nx.json touches all Nx services, a README none', async () => {
+    // ops has a root, so only its folder counts for it, whatever Nx says.
+    const ws = await nxWorkspace({ services: { api: {}, web: {}, worker: {}, ops: { root: 'ops' } } });
+    const base = await ws.repo.revParse();
+    await ws.repo.commit('docs: readme', { 'README.md': 'more\n' });
+    const readme = await ws.json('affected', '--base', base);
+    expect(readme).toMatchObject({ exitCode: 0, data: { include: [] } });
+
+    await ws.repo.commit('build: nx inputs', { 'nx.json': JSON.stringify({ namedInputs: { default: ['{projectRoot}/**/*'] } }) });
+    const nxJson = await ws.json('affected', '--base', base);
+    expect(nxJson).toMatchObject({ exitCode: 0, data: { include: [{ service: 'api' }, { service: 'web' }, { service: 'worker' }] } });
+  });
+
+  it('a service naming an Nx project that does not exist is exit 2, naming the field', async () => {
+    const ws = await nxWorkspace({ services: { api: {}, billing: { project: 'billing-api' } } });
+    const base = await ws.repo.revParse();
+    await ws.repo.commit('fix(shared): x', { 'libs/shared/index.js': 'export const shared = 2;\n' });
+    const run = await ws.slipway('affected', '--base', base);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('services.billing.project: no Nx project named "billing-api"');
+  });
+
   it('compares from where head diverged from base, like nx affected', async () => {
     const ws = await gitWorkspace({ services: { api: { root: 'apps/api' }, web: { root: 'apps/web' } } });
     const { repo } = ws;

@@ -1,7 +1,8 @@
+import { nxAffectedProjects } from '../adapters/project-graph.js';
 import type { Handler } from '../context.js';
 import { UsageError } from '../errors.js';
 import { underRoots } from '../service-paths.js';
-import { openWorkspace } from '../workspace.js';
+import { openWorkspace, type Workspace } from '../workspace.js';
 
 /**
  * The `--json` document: a GitHub Actions matrix, used as
@@ -14,23 +15,34 @@ export interface AffectedMatrix {
 }
 
 /**
- * `slipway affected --base <ref> [--head <ref>]` (CONTRACT §3): the services whose project, or
- * any project it depends on in the Nx project graph, has a file changed on head since it diverged
- * from base (`git diff base...head`, as `nx affected` reads it). A service with `root` in
- * services.json uses that folder alone. One service per line, in services.json order.
+ * `slipway affected --base <ref> [--head <ref>]` (CONTRACT §3): the services a change from where
+ * head diverged from base (`git diff base...head`) touches. A service backed by an Nx project is
+ * affected exactly when `nx affected` would run its `release-check`: Nx answers, so its project,
+ * the projects it depends on, and changes outside every project that Nx counts (nx.json, the
+ * lockfile, global inputs) all decide it the same way. A service with `root` in services.json
+ * uses that folder alone and needs no Nx. One service per line, in services.json order.
  */
 export const affected: Handler = async ({ options }, ctx) => {
   const base = options['base'] as string | undefined;
   if (base === undefined) throw new UsageError("affected needs --base <ref>, e.g. --base origin/main (and optionally --head, default HEAD)");
   const head = (options['head'] as string | undefined) ?? 'HEAD';
   const ws = await openWorkspace(ctx);
+  // Also proves both refs exist before Nx is asked.
   const files = await ws.git().changedFiles(base, head);
+  const services = ws.serviceNames().map((name) => ws.service(name));
+  const viaNx = files.length > 0 && services.some((s) => s.root === undefined);
+  // The graph only to name a service whose project Nx does not know, which Nx would silently skip.
+  const [nxAffected] = viaNx ? await Promise.all([nxAffectedProjects(ws.root, base, head), checkProjects(ws, services)]) : [new Set<string>()];
   const include: AffectedMatrix['include'] = [];
-  for (const service of ws.serviceNames()) {
-    if (files.length === 0) break;
-    if (files.some(underRoots(await ws.serviceRoots(service)))) include.push({ service });
+  for (const service of files.length === 0 ? [] : services) {
+    const hit = service.root === undefined ? nxAffected.has(service.project) : files.some(underRoots([service.root]));
+    if (hit) include.push({ service: service.name });
   }
   if (include.length === 0) ctx.out.info(`no service affected between ${base} and ${head} (${files.length} files changed)`);
   const matrix: AffectedMatrix = { include };
   return { data: matrix, human: include.map((i) => i.service).join('\n') };
 };
+
+async function checkProjects(ws: Workspace, services: ReadonlyArray<{ name: string; root?: string | undefined }>): Promise<void> {
+  for (const service of services) if (service.root === undefined) await ws.serviceRoots(service.name);
+}
