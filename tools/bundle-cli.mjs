@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Bundles the slipway CLI (apps/release/src/main.ts plus every @slipway/* source it imports) into
-// one ESM file, so `npx slipway` starts without transpiling TypeScript. Runs as the root `prepare`
+// Bundles the slipway CLI (apps/release/src/main.ts, every @slipway/* source and every dependency
+// it imports) into one ESM file, so `npx slipway` starts without transpiling TypeScript or
+// resolving packages. Runs as the root `prepare`
 // script after `npm ci` / `npm install`. It must never fail an install: on any error it prints one
 // warning line and exits 0, and apps/release/bin/slipway.js keeps running the sources through tsx.
 //
@@ -8,7 +9,7 @@
 //
 // Writes <dir>/slipway.mjs and <dir>/slipway.inputs.json (default dir: apps/release/dist). The
 // inputs file lists every file the bundle was made from (sources esbuild read, the package.json and
-// tsconfig files that steered resolution, the lockfiles) with size and mtime, so the bin can tell
+// tsconfig files that steered resolution, the lockfiles, which stand for the installed packages) with size and mtime, so the bin can tell
 // with a few stat calls whether the bundle still matches the sources (apps/release/bin/entry.js).
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -69,18 +70,10 @@ async function build(outDir, entry) {
   const slipway = {
     name: 'slipway',
     setup(b) {
-      // Every package except our own stays external, resolved at run time like the sources would
-      // be. When the bundle's folder would find a different copy than the importing file does (a
-      // library with its own node_modules/<dep>), the import points at the importer's copy.
-      b.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === 'slipway-probe' || args.path.startsWith('@slipway/')) return undefined;
-        if (isBuiltin(args.path) || !isAbsolute(args.resolveDir)) return { path: args.path, external: true };
-        const probe = { kind: args.kind, pluginData: 'slipway-probe' };
-        const fromImporter = await b.resolve(args.path, { ...probe, resolveDir: args.resolveDir });
-        const fromBundle = await b.resolve(args.path, { ...probe, resolveDir: outDir });
-        if (fromImporter.errors.length > 0 || fromImporter.path === fromBundle.path) return { path: args.path, external: true };
-        return { path: relativeTo(outDir, fromImporter.path), external: true };
-      });
+      // Dependencies are inlined too: resolving and loading ~50 package files at every start
+      // cost ~170 ms. They change only through an install, which rewrites the lockfiles this
+      // bundle records; Node's builtins stay imports.
+      b.onResolve({ filter: /^[^./]/ }, (args) => (isBuiltin(args.path) ? { path: args.path, external: true } : undefined));
       // Read our sources ourselves: the stat taken before the read is what the inputs file
       // records, so any later change shows. import.meta.url keeps meaning "this source file".
       b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
@@ -115,7 +108,9 @@ async function build(outDir, entry) {
       banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
       logLevel: 'silent',
     });
-    const sources = Object.keys(result.metafile.inputs).map((p) => resolve(root, p));
+    const sources = Object.keys(result.metafile.inputs)
+      .map((p) => resolve(root, p))
+      .filter((p) => !p.includes(`${sep}node_modules${sep}`));
     const missing = sources.filter((p) => !read.has(p));
     if (missing.length > 0) throw new Error(`inputs read outside the plugin: ${missing.map((p) => relative(root, p)).join(', ')}`);
 

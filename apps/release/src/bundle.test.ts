@@ -1,10 +1,11 @@
-import { appendFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseEntry } from '../bin/entry.js';
+import { gitWorkspace } from '../test/git-workspace.js';
 
 const app = fileURLToPath(new URL('..', import.meta.url));
 const workspaceRoot = resolve(app, '../..');
@@ -17,8 +18,8 @@ interface Manifest {
   inputs: Array<{ path: string; size: number; mtimeMs: number; sha256?: string }>;
 }
 
-// The bundle goes inside the workspace (apps/release/tmp/ is git-ignored) because its external
-// packages resolve from node_modules at run time, exactly as the real dist/slipway.mjs does. Its
+// The bundle goes inside the workspace (apps/release/tmp/ is git-ignored) so its inputs file points
+// at the real sources and lockfiles, exactly as the real dist/slipway.mjs does. Its
 // entry is a file of this test's own, importing main.ts, so the test can edit an input without
 // touching the sources other people are working on.
 let out: string;
@@ -74,6 +75,30 @@ describe('the bundled CLI', () => {
       expect((await viaBundle(['tag', 'inspect', 'nope/v1.0.0'], ws)).exitCode).toBe(2);
     } finally {
       await rm(ws, { recursive: true, force: true });
+    }
+  });
+
+  it('carries its dependencies: `plan` runs the same from a folder with no node_modules above it', async () => {
+    const alone = await mkdtemp(join(tmpdir(), 'slipway-bundle-alone-'));
+    try {
+      // The same two levels below the package.json that --version reads as in apps/release/tmp/.
+      const copy = join(alone, 'tmp/bundle/slipway.mjs');
+      await mkdir(join(alone, 'tmp/bundle'), { recursive: true });
+      await copyFile(join(out, 'slipway.mjs'), copy);
+      await copyFile(join(app, 'package.json'), join(alone, 'package.json'));
+      const ws = await gitWorkspace({ services: { api: { root: 'apps/api' }, web: { root: 'apps/web' } } });
+      await ws.release('api/v1.0.0');
+      await ws.release('web/v1.0.0');
+      await ws.land('feat(api): a route (#3)', { 'apps/api/a.js': '1' });
+      const args = ['plan', '--json'];
+      const bundled = await execa(process.execPath, [copy, ...args], { cwd: ws.repo.dir, extendEnv: false, env: ws.env, reject: false });
+      const source = await viaSource(args, ws.repo.dir);
+      expect(bundled.stderr).toBe(source.stderr);
+      expect(bundled.exitCode).toBe(0);
+      expect(JSON.parse(bundled.stdout)).toEqual(JSON.parse(source.stdout));
+      expect(JSON.parse(bundled.stdout)).toMatchObject({ services: [{ service: 'api', nextVersion: '1.1.0' }, { service: 'web', affected: false }] });
+    } finally {
+      await rm(alone, { recursive: true, force: true });
     }
   });
 
