@@ -119,8 +119,15 @@ export async function generatePlanRepo(options: PlanRepoOptions): Promise<PlanRe
   return { dir, commits, tags, serviceNames: names };
 }
 
-/** services.json for the repo: with `root` per service (no Nx needed) or with `project` only (roots and dependencies from the Nx graph). */
-export async function writeServicesJson(repo: PlanRepo, mode: 'root' | 'nx'): Promise<void> {
-  const services = Object.fromEntries(repo.serviceNames.map((name) => [name, mode === 'root' ? { root: `apps/${name}` } : { project: name }]));
+/**
+ * services.json for the repo: with `root` per service (no Nx needed) or with `project` only (roots
+ * and dependencies from the Nx graph). `unreleased` adds a service that was never released, over
+ * svc-000's folder and its whole history (a service split out or renamed: a new tag namespace).
+ */
+export async function writeServicesJson(repo: PlanRepo, mode: 'root' | 'nx', { unreleased = false } = {}): Promise<void> {
+  const services: Record<string, { root?: string; project?: string }> = Object.fromEntries(
+    repo.serviceNames.map((name) => [name, mode === 'root' ? { root: `apps/${name}` } : { project: name }]),
+  );
+  if (unreleased) services['svc-new'] = { root: `apps/${serviceName(0)}` };
   await writeFile(join(repo.dir, 'services.json'), json({ services }));
 }

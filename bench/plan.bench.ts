@@ -164,6 +164,15 @@ async function scenario(name: string, dormant: boolean, root: string, bundled: s
   const source = await timed(runs, () => cliPlan(bin, repo, `${name}:${fromSource}`, { SLIPWAY_NO_BUNDLE: '1' }));
   row(fromSource, source.ms, 'SLIPWAY_NO_BUNDLE=1: transpiles the sources at start, as after an edit');
 
+  if (bundled) {
+    await writeServicesJson(repo, 'root', { unreleased: true });
+    const what = 'slipway plan --json (bundled, + a never-released service)';
+    const { ms, last } = await timed(runs, () => cliPlan(bundled, repo, `${name}:${what}`));
+    const fresh = last.services.find((s) => s.service === 'svc-new');
+    row(what, ms, `${last.history.gitLogPasses} git log passes (shared + its folder) over ${last.history.commits} commits; svc-new affected: ${String(fresh?.affected)}`);
+    await writeServicesJson(repo, 'root');
+  }
+
   await inProcessPlan(repo); // module loading is not the plan
   const cpu: number[] = [];
   const inProcess = await timed(runs, async () => cpu.push((await inProcessPlan(repo)).cpuMs));

@@ -16,7 +16,7 @@ import {
   type TagInfo,
 } from '@slipway/tag';
 import type { GraphSource } from './adapters/project-graph.js';
-import { servicesTouching } from './service-paths.js';
+import { normalizeRoot, servicesTouching } from './service-paths.js';
 import { unreleasedCommits, type UnreleasedHistory } from './unreleased-commits.js';
 import type { Workspace } from './workspace.js';
 
@@ -170,7 +170,9 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
   }
 
   const lastReleases = new Map([...streams.values()].map((s) => [s.key, s.last ? (tagCommits.get(s.last.tag) ?? null) : null]));
-  const history = await unreleasedCommits(git, options.head.commit, lastReleases);
+  // A stream's folders, so a first release reads only its own history rather than all of it.
+  const streamPaths = new Map([...streams.values()].map((s) => [s.key, s.services.flatMap((service) => (roots.get(service) ?? ['']).map(normalizeRoot))]));
+  const history = await unreleasedCommits(git, options.head.commit, lastReleases, streamPaths);
 
   const parsedCache = new Map<string, ParsedCommit>();
   const parse = (c: CommitInfo): ParsedCommit => {

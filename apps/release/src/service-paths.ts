@@ -1,5 +1,5 @@
 /** `apps/api`-style roots without `./` or trailing `/`; `''` stands for the whole repository (`.`). */
-function normalizeRoot(root: string): string {
+export function normalizeRoot(root: string): string {
   const clean = root.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
   return clean === '.' ? '' : clean;
 }

@@ -55,4 +55,31 @@ describe('unreleasedCommits', () => {
     const released = await unreleasedCommits(git, three, new Map([['x', three]]));
     expect(released).toMatchObject({ base: three, log: [], passes: 0 });
   });
+
+  it('a first release with known folders reads its own history beside the shared log, not all of it', async () => {
+    const { repo, git } = await setup();
+    const early = await repo.commit('feat(new): early work', { 'apps/new/a.js': '1' });
+    const unrelated = await repo.commit('chore: old root work', { 'ci.yml': '1' });
+    const released = await repo.commit('feat(x): shipped', { 'apps/x/a.js': '1' });
+    const later = await repo.commit('fix(new): later work', { 'apps/new/a.js': '2' });
+    const head = await repo.commit('fix(x): more', { 'apps/x/a.js': '2' });
+
+    const history = await unreleasedCommits(git, head, new Map([['x', released], ['new', null]]), new Map([['new', ['apps/new']]]));
+    expect(history.base).toBe(released);
+    expect(history.passes).toBe(2);
+    // The shared log first (base..head), then what only the first release needs.
+    expect(history.log.map((c) => c.sha)).toEqual([head, later, early]);
+    expect(history.log.some((c) => c.sha === unrelated)).toBe(false);
+    const open = (key: string) => history.log.map((c) => c.sha).filter((sha) => history.isUnreleased(key, sha));
+    expect(open('new')).toEqual([head, later, early]);
+    expect(open('x')).toEqual([head, later]);
+
+    // Only first releases: just the limited log. A first release of the whole repository reads it all.
+    const alone = await unreleasedCommits(git, head, new Map([['new', null]]), new Map([['new', ['apps/new']]]));
+    expect(alone).toMatchObject({ base: undefined, passes: 1 });
+    expect(alone.log.map((c) => c.sha)).toEqual([later, early]);
+    const everything = await unreleasedCommits(git, head, new Map([['x', released], ['all', null]]), new Map([['all', ['']]]));
+    expect(everything).toMatchObject({ base: undefined, passes: 1 });
+    expect(everything.log.map((c) => c.sha)).toContain(unrelated);
+  });
 });

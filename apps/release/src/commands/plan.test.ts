@@ -107,6 +107,21 @@ describe('slipway plan', () => {
     expect(data.history.base).toBeNull();
   });
 
+  it('a new service beside released ones: its own folder\'s history, while the shared log still starts at the releases', async () => {
+    const ws = await gitWorkspace({ services: { ...rooted, db: { root: 'apps/db' } } });
+    const early = await ws.land('feat(db): schema', { 'apps/db/schema.sql': '1' });
+    await ws.land('chore: root tooling', { 'tools.txt': '1' });
+    const released = await ws.land('feat(api): hello', { 'apps/api/a.js': '1' });
+    await ws.release('api/v1.0.0');
+    await ws.release('web/v1.0.0');
+    const later = await ws.land('fix(db): index', { 'apps/db/schema.sql': '2' });
+
+    const { data } = await ws.json<ReleasePlan>('plan');
+    expect(data.history).toMatchObject({ base: released, gitLogPasses: 2 });
+    expect(row(data, 'db')).toMatchObject({ firstRelease: true, affected: true, commits: [{ sha: later }, { sha: early }] });
+    expect(row(data, 'api')).toMatchObject({ affected: false, commits: [] });
+  });
+
   it('reads one log for many services and walks each tag within it, even across merges', async () => {
     const ws = await gitWorkspace({ services: { ...rooted, db: { root: 'apps/db' } } });
     const { repo } = ws;
