@@ -18,7 +18,7 @@
 // the gates are evaluated against what is really there.
 
 import { createHash, randomInt } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -31,6 +31,7 @@ import {
   type GitIdentity,
   type SourceControl,
 } from '@slipway/git';
+import { cacheRoot, ensureCacheRoot } from './cache-root.js';
 import { PinsRepoError } from './errors.js';
 
 export type PinsRepoMode = 'checkout' | 'clone';
@@ -75,10 +76,6 @@ export interface OpenPinsRepoInput {
 }
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\/|^[^/\s:@]+@[^/\s:]+:/i;
-
-export function cacheRoot(root: string): string {
-  return join(root, '.slipway', 'cache');
-}
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -130,7 +127,7 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
     }
   }
 
-  const release = await acquireLock(`${join(cacheRoot(root), `pins-${hash(mode === 'clone' ? (url ?? spec) : dir)}`)}.lock`);
+  const release = await acquireLock(`${join(await ensureCacheRoot(root), `pins-${hash(mode === 'clone' ? (url ?? spec) : dir)}`)}.lock`);
   try {
     if (mode === 'clone' && url !== undefined && !(await exists(join(dir, '.git', 'HEAD')))) {
       input.log?.(`cloning the pins repository ${spec} into ${dir}`);
@@ -321,9 +318,6 @@ const STALE_EMPTY_LOCK_MS = 30_000;
  * left by a crash right after creating it) is broken; a live holder is waited for, then reported.
  */
 async function acquireLock(path: string): Promise<() => Promise<void>> {
-  await mkdir(dirname(path), { recursive: true });
-  // The cache ignores itself (as .pytest_cache does), so a clone in it never shows in `git status`.
-  await writeFile(join(dirname(path), '.gitignore'), '*\n', { flag: 'wx' }).catch(() => undefined);
   const started = Date.now();
   for (let round = 0; ; round++) {
     try {

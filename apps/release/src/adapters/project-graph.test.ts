@@ -24,6 +24,8 @@ describe('the Nx project graph behind plan', () => {
     expect(first.stderr).toContain('reading the Nx project graph');
     expect(affectedOf(first.data)).toEqual(['api', 'web']);
     expect(JSON.parse(await readFile(join(ws.repo.dir, GRAPH_CACHE), 'utf8'))).toMatchObject({ graph: { roots: { api: 'apps/api', shared: 'libs/shared' } } });
+    // The workspace's .gitignore does not name .slipway; the cache ignores itself.
+    expect(await ws.repo.git('status', '--porcelain')).toBe('');
 
     const second = await ws.json<ReleasePlan>('plan');
     expect(second.data.history.projectGraph).toBe('slipway-cache');

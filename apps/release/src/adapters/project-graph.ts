@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { SourceControl } from '@slipway/git';
 import { execa } from 'execa';
+import { ensureCacheRoot } from '../cache-root.js';
 
 /** The part of the Nx project graph slipway uses: project roots and who depends on whom. */
 export interface ProjectGraph {
@@ -34,7 +35,7 @@ export interface ReadProjectGraphOptions {
   onSource?: (source: GraphSource) => void;
 }
 
-/** The cache file, beside the pins-repository clones Slipway keeps. */
+/** The cache file (relative to the workspace root), beside the pins-repository clones Slipway keeps. */
 export const GRAPH_CACHE = '.slipway/cache/project-graph.json';
 const CACHE_FORMAT = 1;
 // Hashing more changed files than this costs more than asking Nx.
@@ -133,7 +134,7 @@ async function writeCache(workspaceRoot: string, key: string, graph: ProjectGrap
   const file = join(workspaceRoot, GRAPH_CACHE);
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    await mkdir(dirname(file), { recursive: true });
+    await ensureCacheRoot(workspaceRoot);
     await writeFile(temp, JSON.stringify({ key, graph }));
     await rename(temp, file);
   } catch {
