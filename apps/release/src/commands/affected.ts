@@ -31,6 +31,7 @@ export const affected: Handler = async ({ options }, ctx) => {
   const files = await ws.git().changedFiles(base, head);
   const services = ws.serviceNames().map((name) => ws.service(name));
   const viaNx = files.length > 0 && services.some((s) => s.root === undefined);
+  if (viaNx) ctx.out.info(`${files.length} files changed; asking Nx which projects that affects…`);
   // The graph only to name a service whose project Nx does not know, which Nx would silently skip.
   const [nxAffected] = viaNx ? await Promise.all([nxAffectedProjects(ws.root, base, head), checkProjects(ws, services)]) : [new Set<string>()];
   const include: AffectedMatrix['include'] = [];
