@@ -7,6 +7,8 @@ const depConstraints = [
   { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter', 'scope:tools'] },
   { sourceTag: 'scope:service', onlyDependOnLibsWithTags: [] },
+  // Benchmarks drive the CLI and the libraries against the test peers; nothing imports them.
+  { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter', 'scope:app', 'scope:tools'] },
   // The reference generator reads the CLI's command definitions; nothing imports it.
   { sourceTag: 'scope:docs', onlyDependOnLibsWithTags: ['scope:core', 'scope:adapter', 'scope:app'] },
 ];

@@ -22,8 +22,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { GRAPH_CACHE } from '../apps/release/src/adapters/project-graph.js';
-import { run } from '../apps/release/src/cli.js';
+import { GRAPH_CACHE, run } from '@slipway/release';
 import { generatePlanRepo, writeServicesJson, type PlanRepo } from './plan-repo.js';
 
 const workspace = fileURLToPath(new URL('..', import.meta.url));
@@ -51,7 +50,7 @@ interface Row {
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' };
+const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true', SLIPWAY_DEBUG_ENTRY: '1' };
 
 async function timed<T>(times: number, once: () => Promise<T>): Promise<{ ms: number[]; last: T }> {
   const ms: number[] = [];
@@ -95,12 +94,16 @@ async function bundle(dir: string): Promise<string | undefined> {
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const cpuSamples = new Map<string, number[]>();
 
+/** What the bin last said it ran (SLIPWAY_DEBUG_ENTRY=1): `bundle` or `source`. */
+let binEntry: string | undefined;
+
 async function cliPlan(entry: string, repo: PlanRepo, label: string, env: Record<string, string> = {}): Promise<PlanJson> {
   const argv = [process.execPath, entry, 'plan', '--json'];
   const options = { cwd: repo.dir, env: { ...NX_ENV, ...env } };
   const { stdout, stderr } = GNU_TIME
     ? await execa(GNU_TIME, ['-f', 'slipway-bench-cpu %U %S', ...argv], options)
     : await execa(argv[0] as string, argv.slice(1), options);
+  binEntry = /slipway entry: (\w+)/.exec(stderr)?.[1] ?? binEntry;
   const cpu = /slipway-bench-cpu ([\d.]+) ([\d.]+)/.exec(stderr);
   if (cpu) cpuSamples.set(label, [...(cpuSamples.get(label) ?? []), (Number(cpu[1]) + Number(cpu[2])) * 1000]);
   return JSON.parse(stdout) as PlanJson;
@@ -159,7 +162,7 @@ async function scenario(name: string, dormant: boolean, root: string, bundled: s
   const viaBin = 'slipway plan --json (the bin, as npx slipway starts)';
   const installed = await timed(runs, () => cliPlan(bin, repo, `${name}:${viaBin}`));
   plan ??= installed.last;
-  row(viaBin, installed.ms, "the bundle npm ci built, while it matches the sources");
+  row(viaBin, installed.ms, `ran ${binEntry ?? 'an unknown entry'} (the bundle npm ci built while it matches the sources, else tsx)`);
   const fromSource = 'slipway plan --json (from source, tsx)';
   const source = await timed(runs, () => cliPlan(bin, repo, `${name}:${fromSource}`, { SLIPWAY_NO_BUNDLE: '1' }));
   row(fromSource, source.ms, 'SLIPWAY_NO_BUNDLE=1: transpiles the sources at start, as after an edit');
