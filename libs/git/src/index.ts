@@ -13,4 +13,4 @@ export {
   TagConflictError,
 } from './errors.js';
 export type { ExitCode, GitErrorDetails, RefTarget } from './errors.js';
-export { redact } from './redact.js';
+export { redact } from '@slipway/redact';

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { GitError, InvalidRefError, RefNotFoundError } from './errors.js';
-import { redact } from './redact.js';
+import { redact } from '@slipway/redact';
 
 export interface RunGitOptions {
   cwd: string;

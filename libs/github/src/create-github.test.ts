@@ -266,7 +266,7 @@ describe('errors at the edge', () => {
         `const github = createGitHub({ repository: 'acme/platform', token: 'wrong-token', baseUrl: ${JSON.stringify(double.url)} });\n` +
         `await github.createRef({ ref: 'refs/tags/x', sha: '${SHA_A}' }).catch((e) => { process.stdout.write(e.code); });\n`,
     );
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=@slipway/source', '--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
     expect(stdout).toBe('E_GITHUB_AUTH');
     expect(stderr).toBe('');
   });

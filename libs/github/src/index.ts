@@ -4,4 +4,4 @@ export type { RetryOptions } from './retry.js';
 export type { EnsureReleaseResult, MakeLatest, Release, ReleaseHost, ReleaseInput, ReleaseUpdate } from './types.js';
 export { GitHubError, GitHubRefExistsError, ReleaseConflictError } from './errors.js';
 export type { ExitCode, GitHubErrorDetails, GitRef } from './errors.js';
-export { redact } from './redact.js';
+export { redact } from '@slipway/redact';

@@ -1,6 +1,6 @@
 import { GitHubError } from './errors.js';
 import type { ExitCode } from './errors.js';
-import { redact } from './redact.js';
+import { redact } from '@slipway/redact';
 
 interface OctokitLikeError {
   status: number;
