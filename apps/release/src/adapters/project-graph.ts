@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -40,6 +40,7 @@ export const GRAPH_CACHE = '.slipway/cache/project-graph.json';
 const CACHE_FORMAT = 1;
 // Hashing more changed files than this costs more than asking Nx.
 const MAX_HASHED_CHANGES = 2000;
+const MAX_HASHED_BYTES = 4 * 1024 * 1024;
 
 /**
  * The workspace's Nx project graph, as cheaply as it can be known to be right:
@@ -106,9 +107,12 @@ async function cacheKey({ workspaceRoot, git }: ReadProjectGraphOptions): Promis
   for (const path of changed) {
     hash.update(`\0${path}\0`);
     try {
-      hash.update(await readFile(join(state.top, path)));
+      const file = join(state.top, path);
+      const stats = await stat(file);
+      // A big file (a model, an archive) is no project file: its size and time stand for it.
+      hash.update(stats.isFile() && stats.size <= MAX_HASHED_BYTES ? await readFile(file) : `<${stats.size} ${stats.mtimeMs}>`);
     } catch (error) {
-      // Deleted, or a folder (a nested repository): its name and this marker are what there is.
+      // Deleted, or unreadable: its name and this marker are what there is.
       hash.update(`<${(error as NodeJS.ErrnoException).code ?? 'unreadable'}>`);
     }
   }
