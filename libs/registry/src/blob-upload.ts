@@ -1,9 +1,12 @@
 // Blob uploads (distribution spec "Pushing blobs"): POST to open a session, then either one PUT
-// with the whole blob or PATCH chunks and a closing PUT; or a cross-repository mount.
+// with the whole blob or PATCH chunks read from a stream and a closing PUT; or a
+// cross-repository mount.
 
+import { digestHasher } from './digest.js';
 import { DigestMismatchError, RegistryError } from './errors.js';
 import { RETRYABLE_STATUS } from './retry.js';
 import type { RegistryTransport, Scope } from './registry-transport.js';
+import type { BlobReader, BlobSource } from './types.js';
 
 export interface UploadSizes {
   /** Blobs up to this size go in one PUT. */
@@ -32,58 +35,173 @@ export async function startUpload(
   return { mounted: false, location: transport.registryUrl(location, response.url, 'an upload Location') };
 }
 
-/** Send the bytes into an open session and close it with the digest. */
+/**
+ * Read `source` from the start into an open session and close it with the digest. Blobs known to
+ * fit `monolithicMaxBytes` go in one PUT; others in PATCHes of at most `chunkBytes`, one in
+ * flight while the next is read, so no more than two chunks are held at a time (a blob of unknown
+ * size that ends within its first chunk still goes in one PUT). The bytes are hashed on the way
+ * and the closing PUT is sent only when they match: a source that fails, lies or runs long leaves
+ * the session abandoned (DELETEd) and nothing stored. `progress.bytes` counts what was read, for the caller's tally.
+ */
 export async function completeUpload(
   transport: RegistryTransport,
   repository: string,
   start: URL,
-  blob: { digest: string; bytes: Uint8Array },
+  source: BlobSource,
   sizes: UploadSizes,
+  progress: { bytes: number } = { bytes: 0 },
 ): Promise<void> {
   const scopes: Scope[] = [{ repository, actions: ['pull', 'push'] }];
-  const context = { action: 'upload blob', repository, reference: blob.digest, notFound: 'blob' as const };
+  const context = { action: 'upload blob', repository, reference: source.digest, notFound: 'blob' as const };
   const octet = { 'Content-Type': 'application/octet-stream' };
+  const where = `${transport.host}/${repository}@${source.digest}`;
   let location = start;
-  let finalBody: Uint8Array | undefined = blob.bytes;
-  if (blob.bytes.length > sizes.monolithicMaxBytes) {
-    for (let offset = 0; offset < blob.bytes.length; ) {
-      const end = Math.min(blob.bytes.length, offset + sizes.chunkBytes);
-      const response = await transport.send({
-        method: 'PATCH',
-        url: location,
-        headers: { ...octet, 'Content-Range': `${offset}-${end - 1}` },
-        body: blob.bytes.subarray(offset, end),
-        scopes,
-        idempotent: false,
-      });
-      if (response.status !== 202) throw transport.responseError(response, context);
-      const next = response.headers.get('location');
-      if (next !== null) location = transport.registryUrl(next, response.url, 'an upload Location');
-      offset = end;
-    }
-    finalBody = undefined;
-  }
-  const url = new URL(location);
-  url.searchParams.set('digest', blob.digest);
-  const response = await transport.send({
-    method: 'PUT',
-    url,
-    headers: finalBody === undefined ? {} : octet,
-    ...(finalBody === undefined ? { body: new Uint8Array() } : { body: finalBody }),
-    scopes,
-    idempotent: false,
-  });
-  if (response.status !== 201) throw transport.responseError(response, context);
-  const stored = response.headers.get('docker-content-digest');
-  if (stored !== null && stored !== blob.digest) {
-    throw new DigestMismatchError(`${transport.host}/${repository}: registry stored blob ${blob.digest} as ${stored}`, {
-      host: transport.host,
-      repository,
-      reference: blob.digest,
-      expected: blob.digest,
-      actual: stored,
+
+  const patch = async (body: Uint8Array, offset: number): Promise<void> => {
+    const response = await transport.send({
+      method: 'PATCH',
+      url: location,
+      headers: { ...octet, 'Content-Range': `${offset}-${offset + body.length - 1}` },
+      body,
+      scopes,
+      idempotent: false,
     });
+    if (response.status !== 202) throw transport.responseError(response, context);
+    const next = response.headers.get('location');
+    if (next !== null) location = transport.registryUrl(next, response.url, 'an upload Location');
+  };
+  // One PATCH in flight while the next chunk is read: the source and the registry work at the
+  // same time, with at most two chunks held. PATCHes still go one after the other (each answer
+  // names the next Location), so `send` waits for the previous one first.
+  let inflight: Promise<void> | undefined;
+  const send = async (body: Uint8Array, offset: number): Promise<void> => {
+    if (inflight !== undefined) await inflight;
+    inflight = patch(body, offset);
+    // Observed by the next send or before closing; this only keeps a failure from going unhandled meanwhile.
+    inflight.catch(() => undefined);
+  };
+  // Failures of the source (not of this registry) leave a healthy session behind: cancel it.
+  const abandon = async (error: unknown): Promise<never> => {
+    await inflight?.catch(() => undefined);
+    await transport.send({ method: 'DELETE', url: location, scopes, idempotent: false }).catch(() => undefined);
+    throw error;
+  };
+
+  let reader: BlobReader;
+  try {
+    reader = await source.open();
+  } catch (error) {
+    return abandon(error);
   }
+  try {
+    const expected = source.size ?? reader.size;
+    const monolithic = expected !== undefined && expected <= sizes.monolithicMaxBytes;
+    const limit = Math.min(source.size ?? Infinity, monolithic ? expected : Infinity);
+    const hash = digestHasher(source.digest);
+    const held: Uint8Array[] = [];
+    let chunk: Uint8Array | undefined;
+    let fill = 0;
+    let patched = 0;
+    const iterator = reader.chunks[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        return abandon(error);
+      }
+      if (next.done === true) break;
+      const piece = next.value;
+      progress.bytes += piece.length;
+      if (progress.bytes > limit) {
+        return abandon(
+          new RegistryError(`upload blob: ${where}: the source sent more than the ${limit} bytes ${limit === source.size ? 'its descriptor says' : 'it announced'}`, {
+            host: transport.host,
+            repository,
+            reference: source.digest,
+            code: 'E_REGISTRY_PROTOCOL',
+          }),
+        );
+      }
+      hash.update(piece);
+      if (monolithic) {
+        held.push(piece);
+        continue;
+      }
+      for (let offset = 0; offset < piece.length; ) {
+        if (fill === 0 && piece.length - offset >= sizes.chunkBytes) {
+          await send(piece.subarray(offset, offset + sizes.chunkBytes), patched);
+          patched += sizes.chunkBytes;
+          offset += sizes.chunkBytes;
+          continue;
+        }
+        // A fresh buffer per chunk: the previous one may still be referenced by the request that sent it.
+        chunk ??= new Uint8Array(sizes.chunkBytes);
+        const take = Math.min(sizes.chunkBytes - fill, piece.length - offset);
+        chunk.set(piece.subarray(offset, offset + take), fill);
+        fill += take;
+        offset += take;
+        if (fill === sizes.chunkBytes) {
+          await send(chunk, patched);
+          patched += fill;
+          chunk = undefined;
+          fill = 0;
+        }
+      }
+    }
+    const actual = hash.digest();
+    if (actual !== source.digest) {
+      return abandon(
+        new DigestMismatchError(`upload blob: ${where}: the source's content has digest ${actual}`, {
+          host: transport.host,
+          repository,
+          reference: source.digest,
+          expected: source.digest,
+          actual,
+        }),
+      );
+    }
+    if (inflight !== undefined) await inflight;
+    let finalBody: Uint8Array | undefined;
+    if (monolithic) finalBody = concat(held, progress.bytes);
+    else if (patched === 0 && fill <= sizes.monolithicMaxBytes) finalBody = (chunk ?? new Uint8Array()).subarray(0, fill);
+    else if (fill > 0) await patch((chunk as Uint8Array).subarray(0, fill), patched);
+
+    const url = new URL(location);
+    url.searchParams.set('digest', source.digest);
+    const response = await transport.send({
+      method: 'PUT',
+      url,
+      headers: finalBody === undefined ? {} : octet,
+      body: finalBody ?? new Uint8Array(),
+      scopes,
+      idempotent: false,
+    });
+    if (response.status !== 201) throw transport.responseError(response, context);
+    const stored = response.headers.get('docker-content-digest');
+    if (stored !== null && stored !== source.digest) {
+      throw new DigestMismatchError(`${transport.host}/${repository}: registry stored blob ${source.digest} as ${stored}`, {
+        host: transport.host,
+        repository,
+        reference: source.digest,
+        expected: source.digest,
+        actual: stored,
+      });
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+function concat(pieces: readonly Uint8Array[], total: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
 }
 
 /** Worth opening a new session for: the connection failed, the registry hiccuped, or the session expired. */

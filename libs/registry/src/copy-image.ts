@@ -1,3 +1,4 @@
+import { canOpenBlobs, canPushBlobsFrom, registryBlobSource } from './blob-stream.js';
 import { parseJsonObject } from './json-object.js';
 import { RegistryError } from './errors.js';
 import { guardTag } from './guard-tag.js';
@@ -55,8 +56,9 @@ const IMAGE_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerMa
  * Copy an image or a whole index (every platform) to one or more tags, bytes for bytes, so the
  * digest is the same everywhere. Within one repository that is one GET and a PUT per tag. Across
  * repositories of the same registry, blobs are mounted, not uploaded (children first, the index
- * last, so a reader never sees an index whose children are missing); across registries they are
- * streamed through memory.
+ * last, so a reader never sees an index whose children are missing); across registries (or
+ * between a registry and the layout store) each blob is streamed from the source to the target,
+ * at most two upload chunks at a time, and hashed on the way.
  */
 export async function copyImage(options: CopyImageOptions): Promise<CopyImageResult> {
   const { from } = options;
@@ -144,6 +146,17 @@ async function copyBlob(blob: Descriptor, from: CopySource, target: CopyTarget &
     result.blobs.present++;
     return;
   }
+  if (canOpenBlobs(from.registry) && canPushBlobsFrom(target.registry)) {
+    const pushed = await target.registry.pushBlobFrom(target.repository, registryBlobSource(from.registry, from.repository, blob));
+    // 'present' with bytes sent: our upload landed but its answer was lost.
+    if (pushed.outcome === 'present' && pushed.bytes === 0) {
+      result.blobs.present++;
+    } else {
+      result.blobs.uploaded++;
+      result.blobs.uploadedBytes += pushed.bytes;
+    }
+    return;
+  }
   const bytes = await from.registry.getBlob(from.repository, blob.digest);
   await target.registry.pushBlob(target.repository, { digest: blob.digest, bytes });
   result.blobs.uploaded++;
@@ -167,10 +180,20 @@ function parseManifest(manifest: StoredManifest, from: CopySource): { manifests?
   return parsed as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
 }
 
+/** Run `fn` over `items`, `limit` at a time; after a failure, start nothing new, let the running ones settle, then throw it. */
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  const failures: unknown[] = [];
+  // Settling first means no write is still under way once copyImage has thrown.
   const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
+    while (failures.length === 0 && next < items.length) {
+      try {
+        await fn(items[next++] as T);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failures.length > 0) throw failures[0];
 }

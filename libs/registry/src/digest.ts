@@ -12,3 +12,13 @@ export function computeDigest(bytes: Uint8Array, like?: string): string {
   const algorithm = like?.startsWith('sha512:') ? 'sha512' : 'sha256';
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
+
+/** An incremental digest with the algorithm `like` uses, for bytes that arrive in pieces. */
+export function digestHasher(like?: string): { update(bytes: Uint8Array): void; digest(): string } {
+  const algorithm = like?.startsWith('sha512:') ? 'sha512' : 'sha256';
+  const hash = createHash(algorithm);
+  return {
+    update: (bytes) => void hash.update(bytes),
+    digest: () => `${algorithm}:${hash.digest('hex')}`,
+  };
+}

@@ -25,9 +25,10 @@ export {
 } from './errors.js';
 export { parseImageRef, formatImageRef, DOCKER_HUB, OCI_LAYOUT_PREFIX } from './image-ref.js';
 export { computeDigest, isDigest } from './digest.js';
+export { registryBlobSource } from './blob-stream.js';
 export { chainCredentials, staticCredentials, githubTokenCredentials, type CredentialSource, type RegistryCredentials } from './credentials.js';
 export { dockerConfigCredentials, defaultCredentials, type DockerConfigOptions } from './docker-config.js';
-export { createRegistryClient, type RegistryClient, type RegistryClientOptions, type BlobPushOutcome } from './registry-client.js';
+export { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.js';
 export type { RequestEvent } from './registry-transport.js';
 export type { RetryOptions } from './retry.js';
 export { copyImage, type CopyImageOptions, type CopyImageResult, type CopySource, type CopyTarget } from './copy-image.js';

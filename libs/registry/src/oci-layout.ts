@@ -19,13 +19,15 @@
 // are OciLayoutError.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { computeDigest } from './digest.js';
-import { DigestMismatchError, NotFoundError } from './errors.js';
-import { MediaTypes, type Descriptor, type Registry, type StoredManifest } from './types.js';
+import { verifyingReader } from './blob-stream.js';
+import { isRetryableUploadFailure } from './blob-upload.js';
+import { computeDigest, digestHasher } from './digest.js';
+import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
+import { MediaTypes, type BlobSource, type Descriptor, type StoredManifest, type StreamingRegistry } from './types.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -62,6 +64,8 @@ export class OciLayoutError extends Error {
 export interface OciLayoutOptions {
   /** How long to wait for another writer's index.json lock, in attempts of ≤50 ms. Default 400 (~20 s). */
   lockAttempts?: number;
+  /** pushBlobFrom: reads of a source that breaks off (a reset download) in all, the first included. Default 5. */
+  sourceAttempts?: number;
 }
 
 const REPOSITORY_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -81,8 +85,9 @@ interface IndexJson {
 }
 
 /** Open (lazily creating on first write) the OCI image layout store rooted at `dir`. */
-export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Registry & { readonly host: string } {
+export function openOciLayout(dir: string, options: OciLayoutOptions = {}): StreamingRegistry & { readonly host: string } {
   const lockAttempts = options.lockAttempts ?? 400;
+  const sourceAttempts = Math.max(1, options.sourceAttempts ?? 5);
   // How errors name this store, in the place a registry host goes.
   const host = `oci-layout:${dir}`;
   const queues = new Map<string, Promise<unknown>>();
@@ -156,6 +161,56 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Regi
     await createIfAbsent(root, 'oci-layout', json({ imageLayoutVersion: '1.0.0' }));
   }
 
+  /** Copy `source` into a temporary file while hashing it; only bytes that match its digest are renamed to `path`. */
+  async function streamIntoPlace(root: string, repository: string, path: string, source: BlobSource, progress: { bytes: number }): Promise<void> {
+    // The temporary file goes beside the layout, never under blobs/: a reader must not see it.
+    await mkdir(root, { recursive: true });
+    const temp = join(root, `.tmp-${randomBytes(8).toString('hex')}`);
+    const handle = await open(temp, 'wx');
+    let placed = false;
+    try {
+      const reader = await source.open();
+      try {
+        const hash = digestHasher(source.digest);
+        for await (const piece of reader.chunks) {
+          progress.bytes += piece.length;
+          if (source.size !== undefined && progress.bytes > source.size) {
+            throw new RegistryError(`blob ${source.digest} for ${root}: the source sent more than the ${source.size} bytes its descriptor says`, {
+              host,
+              repository,
+              reference: source.digest,
+              code: 'E_REGISTRY_PROTOCOL',
+            });
+          }
+          hash.update(piece);
+          for (let offset = 0; offset < piece.length; ) offset += (await handle.write(piece, offset)).bytesWritten;
+        }
+        const actual = hash.digest();
+        if (actual !== source.digest) {
+          throw new DigestMismatchError(`blob ${source.digest} for ${root}: the source's content has digest ${actual}`, {
+            host,
+            repository,
+            reference: source.digest,
+            expected: source.digest,
+            actual,
+          });
+        }
+      } finally {
+        await reader.close();
+      }
+      await handle.sync();
+      await handle.close();
+      await ensureLayout(root, repository);
+      await rename(temp, path);
+      placed = true;
+    } finally {
+      if (!placed) {
+        await handle.close().catch(() => undefined);
+        await unlink(temp).catch(() => undefined);
+      }
+    }
+  }
+
   async function writeBlob(root: string, repository: string, digest: string, bytes: Uint8Array): Promise<void> {
     const target = blobPath(root, repository, digest);
     if (await exists(target)) return;
@@ -199,7 +254,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Regi
   }
 
   // `host` names the store in errors (guardTag's ImmutableTagError reads it), like a registry host.
-  const registry: Registry & { readonly host: string } = {
+  const registry: StreamingRegistry & { readonly host: string } = {
     host,
     async resolve(repository, reference) {
       const root = repoDir(repository);
@@ -320,6 +375,49 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Regi
       await writeBlob(root, repository, blob.digest, blob.bytes);
     },
 
+    async openBlob(repository, digest) {
+      const root = repoDir(repository);
+      const path = blobPath(root, repository, digest);
+      let handle: FileHandle;
+      try {
+        handle = await open(path, 'r');
+      } catch (error) {
+        if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) throw new NotFoundError(`blob ${digest} not found in ${root}`, { host, repository, reference: digest, kind: 'blob' });
+        throw error;
+      }
+      let size: number;
+      try {
+        size = (await handle.stat()).size;
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+      return verifyingReader({
+        digest,
+        size,
+        pieces: readPieces(handle, size),
+        close: () => handle.close(),
+        mismatch: (actual) =>
+          new DigestMismatchError(`blob ${digest} in ${root} has digest ${actual}: the layout is corrupt`, { host, repository, reference: digest, expected: digest, actual }),
+      });
+    },
+
+    async pushBlobFrom(repository, source) {
+      const root = repoDir(repository);
+      const path = blobPath(root, repository, source.digest);
+      if (await exists(path)) return { outcome: 'present', bytes: 0 };
+      for (let attempt = 1; ; attempt++) {
+        const progress = { bytes: 0 };
+        try {
+          await streamIntoPlace(root, repository, path, source, progress);
+          return { outcome: 'uploaded', bytes: progress.bytes };
+        } catch (error) {
+          // A download that broke off is started again; the source's own retries pace it.
+          if (!isRetryableUploadFailure(error) || attempt >= sourceAttempts) throw error;
+        }
+      }
+    },
+
     async listTags(repository) {
       const root = repoDir(repository);
       const index = await readIndex(root, repository);
@@ -438,6 +536,20 @@ async function createIfAbsent(root: string, name: string, bytes: Uint8Array): Pr
     if (!isErrno(error, 'EEXIST')) throw error;
   } finally {
     await unlink(temp).catch(() => undefined);
+  }
+}
+
+const READ_PIECE_BYTES = 1024 * 1024;
+
+async function* readPieces(handle: FileHandle, size: number): AsyncGenerator<Uint8Array> {
+  for (let read = 0; ; ) {
+    // A new buffer per piece: the consumer may still hold the previous one. Reading goes on past
+    // the size found when opening, so a file that grew is noticed (by its digest).
+    const buffer = new Uint8Array(read < size ? Math.min(READ_PIECE_BYTES, size - read) : 64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) return;
+    read += bytesRead;
+    yield buffer.subarray(0, bytesRead);
   }
 }
 

@@ -11,6 +11,7 @@
 
 import type { ImageBlob, ImageContent } from './builders/image.js';
 import { DigestMismatchError, RegistryError } from './errors.js';
+import { canOpenBlobs, canPushBlobsFrom, registryBlobSource } from './blob-stream.js';
 import { guardTag } from './guard-tag.js';
 import type { Registry } from './types.js';
 
@@ -61,10 +62,9 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
   const totalBytes = missing.reduce((sum, b) => sum + b.size, 0);
   let pushedBytes = 0;
   for (const blob of missing) {
-    const bytes = blob.bytes ?? (await readSource(blob, repository));
-    await registry.pushBlob(repository, { digest: blob.digest, bytes });
-    pushedBytes += bytes.length;
-    options.onProgress?.({ digest: blob.digest, bytes: bytes.length, pushedBytes, totalBytes });
+    const bytes = await pushOne(registry, repository, blob);
+    pushedBytes += bytes;
+    options.onProgress?.({ digest: blob.digest, bytes, pushedBytes, totalBytes });
   }
 
   for (const child of image.children ?? []) await putByDigest(registry, repository, child);
@@ -103,7 +103,19 @@ function* allBlobs(image: ImageContent): Generator<ImageBlob> {
   yield* image.layers ?? [];
 }
 
-async function readSource(blob: ImageBlob, repository: string): Promise<Uint8Array> {
-  if (!blob.source) throw new RegistryError(`blob ${blob.digest} has neither bytes nor a source to read them from`, { repository, reference: blob.digest });
-  return blob.source.registry.getBlob(blob.source.repository, blob.digest);
+/** Upload one blob; its size. A base image's layer is streamed from its registry when both sides can. */
+async function pushOne(registry: Registry, repository: string, blob: ImageBlob): Promise<number> {
+  if (blob.bytes !== undefined) {
+    await registry.pushBlob(repository, { digest: blob.digest, bytes: blob.bytes });
+    return blob.bytes.length;
+  }
+  const { source } = blob;
+  if (!source) throw new RegistryError(`blob ${blob.digest} has neither bytes nor a source to read them from`, { repository, reference: blob.digest });
+  if (canOpenBlobs(source.registry) && canPushBlobsFrom(registry)) {
+    const pushed = await registry.pushBlobFrom(repository, registryBlobSource(source.registry, source.repository, blob));
+    return pushed.bytes;
+  }
+  const bytes = await source.registry.getBlob(source.repository, blob.digest);
+  await registry.pushBlob(repository, { digest: blob.digest, bytes });
+  return bytes.length;
 }

@@ -7,7 +7,8 @@ import { computeDigest, isDigest } from './digest.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { backoffDelay, resolveRetry, type RetryOptions } from './retry.js';
 import { RegistryTransport, type RequestEvent, type Scope, type TransportResponse } from './registry-transport.js';
-import { MANIFEST_ACCEPT, type Descriptor, type Registry, type StoredManifest } from './types.js';
+import { bytesSource, verifyingReader } from './blob-stream.js';
+import { MANIFEST_ACCEPT, type BlobPushOutcome, type BlobPushResult, type BlobReader, type BlobSource, type Descriptor, type Registry, type StoredManifest } from './types.js';
 
 export interface RegistryClientOptions {
   /** `ghcr.io`, `127.0.0.1:5000`; `docker.io` is spoken to at registry-1.docker.io. */
@@ -28,19 +29,27 @@ export interface RegistryClientOptions {
   tagPageSize?: number;
   /** Blobs up to this size are uploaded in one request. Default 16 MiB. */
   monolithicMaxBytes?: number;
-  /** Chunk size for larger blobs. Default 8 MiB. */
+  /** Chunk size for larger blobs, and about what a streaming upload holds in memory. Default 8 MiB. */
   chunkBytes?: number;
-  /** Per HTTP exchange, body included. Default 5 minutes. */
+  /**
+   * Per HTTP exchange, body included. Default 5 minutes. A streamed blob download (openBlob) is
+   * instead aborted after this long without data, however long the whole body takes.
+   */
   timeoutMs?: number;
 }
-
-export type BlobPushOutcome = 'present' | 'mounted' | 'uploaded';
 
 /** The HTTP registry: the `Registry` port plus what only a registry server can do. */
 export interface RegistryClient extends Registry {
   readonly host: string;
   /** pushBlob that says what happened; with `mountFrom`, tries a cross-repository mount first. */
   uploadBlob(repository: string, blob: { digest: string; bytes: Uint8Array }, options?: { mountFrom?: string }): Promise<BlobPushOutcome>;
+  /**
+   * pushBlob from a stream: PATCHes of at most `chunkBytes` read from `source` as they are sent,
+   * re-opening the source for every restarted session. With `mountFrom`, tries a mount first.
+   */
+  pushBlobFrom(repository: string, source: BlobSource, options?: { mountFrom?: string }): Promise<BlobPushResult>;
+  /** The blob's bytes as they arrive, verified against `digest` at the end (see BlobReader). */
+  openBlob(repository: string, digest: string): Promise<BlobReader>;
   /** Mount a blob from another repository on this registry without sending its bytes; false when the registry declined. */
   mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean>;
   /**
@@ -142,21 +151,51 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         actual,
       });
     }
+    return (await pushBlobFrom(repository, bytesSource(blob), pushOptions)).outcome;
+  }
+
+  async function pushBlobFrom(repository: string, source: BlobSource, pushOptions: { mountFrom?: string } = {}): Promise<BlobPushResult> {
     const { mountFrom } = pushOptions;
-    if (mountFrom === undefined && (await hasBlob(repository, blob.digest, push(repository)))) return 'present';
+    if (mountFrom === undefined && (await hasBlob(repository, source.digest, push(repository)))) return { outcome: 'present', bytes: 0 };
     for (let attempt = 0; ; attempt++) {
+      const progress = { bytes: 0 };
       try {
-        const started = await startUpload(transport, repository, mountFrom === undefined || mountFrom === repository ? undefined : { digest: blob.digest, from: mountFrom });
-        if (started.mounted) return 'mounted';
-        await completeUpload(transport, repository, started.location, blob, sizes);
-        return 'uploaded';
+        const started = await startUpload(transport, repository, mountFrom === undefined || mountFrom === repository ? undefined : { digest: source.digest, from: mountFrom });
+        if (started.mounted) return { outcome: 'mounted', bytes: 0 };
+        await completeUpload(transport, repository, started.location, source, sizes, progress);
+        return { outcome: 'uploaded', bytes: progress.bytes };
       } catch (error) {
+        // A source that failed halfway (a reset download) is restarted like a failed session.
         if (!isRetryableUploadFailure(error) || attempt + 1 >= retry.attempts) throw error;
         // The response may be what got lost: if the blob landed, we are done.
-        if (await hasBlob(repository, blob.digest, push(repository))) return 'present';
+        if (await hasBlob(repository, source.digest, push(repository))) return { outcome: 'present', bytes: progress.bytes };
         await sleep(backoffDelay(retry, attempt, random));
       }
     }
+  }
+
+  async function openBlob(repository: string, digest: string): Promise<BlobReader> {
+    const response = await transport.send({
+      method: 'GET',
+      url: `/v2/${repository}/blobs/${digest}`,
+      scopes: pull(repository),
+      idempotent: true,
+      followForeignRedirects: true,
+      stream: true,
+    });
+    const body = response.stream;
+    if (response.status !== 200 || body === undefined) {
+      await body?.cancel();
+      throw transport.responseError(response, { action: 'get blob', repository, reference: digest, notFound: 'blob' });
+    }
+    return verifyingReader({
+      digest,
+      size: body.size,
+      pieces: body.chunks,
+      close: () => body.cancel(),
+      mismatch: (actual) =>
+        new DigestMismatchError(`get blob: ${host}/${repository}@${digest}: content has digest ${actual}`, { host, repository, reference: digest, expected: digest, actual }),
+    });
   }
 
   const client: RegistryClient = {
@@ -239,6 +278,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     },
 
     uploadBlob,
+    pushBlobFrom,
+    openBlob,
 
     async pushBlob(repository, blob) {
       await uploadBlob(repository, blob);

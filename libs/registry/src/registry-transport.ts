@@ -69,13 +69,34 @@ export interface TransportRequest {
   followForeignRedirects?: boolean;
   /** Refuse bodies larger than this. */
   maxBytes?: number;
+  /**
+   * Hand a 2xx body over unread, as `stream` (blob downloads). Everything up to the body — auth,
+   * retries, redirects, error bodies — goes as for any request.
+   */
+  stream?: boolean;
 }
 
 export interface TransportResponse {
   status: number;
   headers: Headers;
+  /** Empty when the body came as `stream`. */
   body: Uint8Array;
   url: URL;
+  /** A 2xx body asked for with `stream`; the caller reads or cancels it. */
+  stream?: StreamedBody;
+}
+
+/**
+ * A response body read as it arrives. The exchange is reported (onRequest) when it ends: read to
+ * the end, failed, or cancelled. A wait of `timeoutMs` for the next piece aborts it; time the
+ * reader spends elsewhere between pieces does not count.
+ */
+export interface StreamedBody {
+  /** Content-Length, when given and the body is not content-encoded. */
+  readonly size: number | undefined;
+  /** Once; a failed connection surfaces as a redacted RegistryError `E_REGISTRY_NETWORK`. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+  cancel(): Promise<void>;
 }
 
 export interface ErrorContext {
@@ -216,7 +237,7 @@ export class RegistryTransport {
     }
   }
 
-  private networkError(request: TransportRequest, error: unknown): RegistryError {
+  private networkError(request: { method: string; url: string | URL }, error: unknown): RegistryError {
     const url = this.describe(request.url);
     const summary = this.redact(networkErrorSummary(error));
     // The original error is not attached: only its redacted summary travels on.
@@ -240,7 +261,7 @@ export class RegistryTransport {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { ...request.headers };
       if (authorization !== undefined && !foreign) headers['Authorization'] = authorization;
-      const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes);
+      const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes, request.stream === true);
       if (!REDIRECTS.has(response.status) || !response.headers.has('location')) return response;
       if (hop >= MAX_REDIRECTS) throw new RegistryError(`${this.host}: too many redirects for ${this.describe(request.url)}`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
       const next = new URL(response.headers.get('location') as string, url);
@@ -267,23 +288,89 @@ export class RegistryTransport {
     url: URL,
     init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined },
     maxBytes: number | undefined,
+    stream = false,
   ): Promise<TransportResponse> {
     const event: RequestEvent = { kind, method: init.method, url: `${url.origin}${url.pathname}`, status: undefined, bytesSent: init.body?.length ?? 0, bytesReceived: 0 };
+    // A streamed body may take far longer than timeoutMs to read in full, so it gets an idle
+    // timeout instead: one that runs only while we wait on the server.
+    const controller = new AbortController();
+    const idle = new IdleTimer(controller, this.options.timeoutMs);
+    let handedOver = false;
     try {
+      if (stream) idle.arm();
       const response = await this.options.fetch(url, {
         method: init.method,
         headers: init.headers,
         ...(init.body === undefined ? {} : { body: init.body }),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: stream ? controller.signal : AbortSignal.timeout(this.options.timeoutMs),
       });
       event.status = response.status;
-      const body = init.method === 'HEAD' ? new Uint8Array() : await readBody(response, maxBytes, () => this.tooLarge(url, maxBytes));
+      if (stream && response.status >= 200 && response.status < 300 && init.method !== 'HEAD') {
+        idle.disarm();
+        handedOver = true;
+        return { status: response.status, headers: response.headers, body: new Uint8Array(), url, stream: this.streamedBody(response, url, init.method, event, idle) };
+      }
+      // Error and redirect bodies are small; a streaming caller set no bound of its own.
+      const bound = stream ? (maxBytes ?? 1024 * 1024) : maxBytes;
+      const body = init.method === 'HEAD' ? new Uint8Array() : await readBody(response, bound, () => this.tooLarge(url, bound));
       event.bytesReceived = body.length;
       return { status: response.status, headers: response.headers, body, url };
     } finally {
-      this.options.onRequest?.(event);
+      if (!handedOver) {
+        idle.disarm();
+        this.options.onRequest?.(event);
+      }
     }
+  }
+
+  private streamedBody(response: Response, url: URL, method: string, event: RequestEvent, idle: IdleTimer): StreamedBody {
+    const reader = (response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })).getReader();
+    const length = Number(response.headers.get('content-length') ?? NaN);
+    const encoding = (response.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    let ended = false;
+    const end = (): boolean => {
+      if (ended) return false;
+      ended = true;
+      idle.disarm();
+      this.options.onRequest?.(event);
+      return true;
+    };
+    const cancel = async (): Promise<void> => {
+      if (end()) await reader.cancel().catch(() => undefined);
+    };
+    const networkError = (error: unknown) => this.networkError({ method, url }, error);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      let complete = false;
+      try {
+        for (;;) {
+          if (ended) return;
+          let result: Awaited<ReturnType<typeof reader.read>>;
+          idle.arm();
+          try {
+            result = await reader.read();
+          } catch (error) {
+            throw networkError(error);
+          } finally {
+            idle.disarm();
+          }
+          if (result.done) {
+            complete = true;
+            return;
+          }
+          event.bytesReceived += result.value.length;
+          yield result.value;
+        }
+      } finally {
+        if (complete) end();
+        else await cancel();
+      }
+    }
+    return {
+      size: Number.isSafeInteger(length) && length >= 0 && encoding === 'identity' ? length : undefined,
+      chunks: chunks(),
+      cancel,
+    };
   }
 
   private tooLarge(url: URL, maxBytes: number | undefined): RegistryError {
@@ -442,6 +529,25 @@ export class RegistryTransport {
     const lifetime = Math.max(60, typeof parsed.expires_in === 'number' ? parsed.expires_in : 60);
     this.tokens.push({ scopes, token, expiresAt: this.options.now() + lifetime * 1000 - 10_000 });
     return token;
+  }
+}
+
+/** Aborts a request when the server keeps us waiting `ms` for the next thing. */
+class IdleTimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  constructor(
+    private readonly controller: AbortController,
+    private readonly ms: number,
+  ) {}
+
+  arm(): void {
+    this.disarm();
+    this.timer = setTimeout(() => this.controller.abort(new DOMException(`no data for ${this.ms} ms`, 'TimeoutError')), this.ms);
+  }
+
+  disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
 

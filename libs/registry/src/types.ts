@@ -53,6 +53,39 @@ export interface ImageRef {
   digest?: string;
 }
 
+/**
+ * A blob being read, start to end, once. Iterating `chunks` to the end verifies the bytes against
+ * the digest asked for: the last step throws DigestMismatchError instead of finishing, so a
+ * consumer that commits only after the loop ends never commits wrong bytes.
+ */
+export interface BlobReader {
+  /** What the source announced (Content-Length, the file's size); undefined when it did not say. */
+  readonly size: number | undefined;
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** Release the connection or file; safe to call at any time, more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * A blob that can be read again from the start: what a streaming push takes, so a transfer that
+ * fails halfway can start over from the source.
+ */
+export interface BlobSource {
+  digest: string;
+  /** The descriptor's size, when known: a source that yields more bytes fails at once. */
+  size?: number;
+  /** Start reading from the first byte; called again for every restart. */
+  open(): Promise<BlobReader>;
+}
+
+export type BlobPushOutcome = 'present' | 'mounted' | 'uploaded';
+
+export interface BlobPushResult {
+  outcome: BlobPushOutcome;
+  /** Bytes of the blob sent in the attempt that stored it; 0 when nothing had to be sent. */
+  bytes: number;
+}
+
 export interface Registry {
   /** Where `reference` (tag or digest) points now; `undefined` only when the registry says it is absent (404). */
   resolve(repository: string, reference: string): Promise<Descriptor | undefined>;
@@ -66,4 +99,19 @@ export interface Registry {
   pushBlob(repository: string, blob: { digest: string; bytes: Uint8Array }): Promise<void>;
   /** Every tag of the repository, across every page. */
   listTags(repository: string): Promise<string[]>;
+  /**
+   * Stream a blob instead of holding it (both implementations have it; copyImage falls back to
+   * getBlob/pushBlob for a Registry without it). NotFoundError kind `blob` when it is absent.
+   */
+  openBlob?(repository: string, digest: string): Promise<BlobReader>;
+  /**
+   * Store a blob read from `source` unless already present, holding at most two upload chunks of it
+   * at a time. The bytes are hashed on the way: a source that does not match `digest` (or yields
+   * more than `size`) fails with DigestMismatchError / E_REGISTRY_PROTOCOL and nothing is stored.
+   * A transfer that fails in a way worth retrying re-opens the source and starts again.
+   */
+  pushBlobFrom?(repository: string, source: BlobSource): Promise<BlobPushResult>;
 }
+
+/** A Registry that streams blobs both ways. */
+export type StreamingRegistry = Registry & Required<Pick<Registry, 'openBlob' | 'pushBlobFrom'>>;

@@ -1,0 +1,356 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { makeTestImage, startFaultProxy, writeTestLayout, type RegistryPeer, type TestImage } from '@slipway/testing';
+import { execa } from 'execa';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { clientFor, registryPeer, seedWithSkopeo, skopeoDigest, skopeoPullAll } from '../test/peers.js';
+import { copyImage, createRegistryClient, DigestMismatchError, openOciLayout, type BlobSource, type RequestEvent } from './index.js';
+
+const MiB = 1024 * 1024;
+const CHUNK = 8 * MiB;
+
+let big: TestImage | undefined;
+/** One image with a ~40 MiB layer (random, so gzip cannot shrink it), made once per file. */
+function bigImage(): TestImage {
+  big ??= makeTestImage({ padBytes: 40 * MiB });
+  return big;
+}
+
+function layerOf(image: TestImage): TestImage['layers'][0] {
+  return image.layers[0] as TestImage['layers'][0];
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-stream-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const hex = (digest: string) => digest.slice('sha256:'.length);
+
+function patches(events: readonly RequestEvent[]): RequestEvent[] {
+  return events.filter((e) => e.method === 'PATCH');
+}
+
+/** What the registry itself answers for a blob, asked directly (not through the client under test). */
+async function blobStatus(peer: RegistryPeer, repository: string, digest: string): Promise<number> {
+  return (await fetch(`${peer.url}/v2/${repository}/blobs/${digest}`, { method: 'HEAD' })).status;
+}
+
+/** A proxy in front of `upstream` that flips one byte of `digest`'s body on every GET: a source serving wrong bytes. */
+async function tamperingProxy(upstream: RegistryPeer, digest: string, at: number): Promise<string> {
+  const target = new URL(upstream.url);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      if (req.method !== 'GET' || !req.url?.includes(`/blobs/${digest}`) || up.statusCode !== 200) return void up.pipe(res);
+      let seen = 0;
+      const flip = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          const copy = Buffer.from(chunk);
+          if (at >= seen && at < seen + copy.length) copy[at - seen] = (copy[at - seen] as number) ^ 0xff;
+          seen += copy.length;
+          done(null, copy);
+        },
+      });
+      up.pipe(flip).pipe(res);
+    });
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * A registry serving `image` as acme/api:v1 whose layer download stops halfway until `gate` is
+ * opened: a copy that waited for the whole layer before uploading would never finish.
+ */
+async function gatedSource(image: TestImage): Promise<{ host: string; open(): void; state: { opened: boolean; secondHalfSent: boolean } }> {
+  const layer = layerOf(image);
+  const state = { opened: false, secondHalfSent: false };
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const server = createServer((req, res) => {
+    const path = req.url ?? '';
+    if (req.method === 'GET' && path === '/v2/acme/api/manifests/v1') {
+      return void res.writeHead(200, { 'Content-Type': image.mediaType, 'Docker-Content-Digest': image.digest, 'Content-Length': String(image.bytes.length) }).end(image.bytes);
+    }
+    const blob = [image.config, layer].find((b) => path === `/v2/acme/api/blobs/${b.digest}`);
+    if (req.method !== 'GET' || blob === undefined) return void res.writeHead(404).end();
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(blob.size) });
+    if (blob !== layer) return void res.end(blob.bytes);
+    const half = Math.floor(blob.size / 2);
+    res.write(blob.bytes.subarray(0, half));
+    void gate.then(() => {
+      state.secondHalfSent = true;
+      res.end(blob.bytes.subarray(half));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    release();
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    open: () => {
+      state.opened = true;
+      release();
+    },
+    state,
+  };
+}
+
+describe('streaming blob copies', () => {
+  it('copies a 40 MiB layer between two registries in PATCHes of at most one chunk, reading the source once', async () => {
+    const source = await registryPeer();
+    const target = await registryPeer();
+    const image = bigImage();
+    const layer = layerOf(image);
+    await seedWithSkopeo(source, image, 'acme/api:v1');
+    source.clearRequests();
+    const to = clientFor(target, { chunkBytes: CHUNK });
+    const result = await copyImage({
+      from: { registry: clientFor(source).client, repository: 'acme/api', reference: 'v1' },
+      to: { registry: to.client, repository: 'acme/api', tags: ['v1'] },
+    });
+
+    expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
+    await skopeoPullAll(target, 'acme/api:v1');
+    expect(result.blobs).toEqual({ mounted: 0, uploaded: 2, present: 0, uploadedBytes: layer.size + image.config.size });
+    const sent = patches(to.events);
+    expect(sent.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...sent.map((e) => e.bytesSent))).toBeLessThanOrEqual(CHUNK);
+    expect(sent.reduce((sum, e) => sum + e.bytesSent, 0)).toBe(layer.size);
+    expect(source.requests.filter((r) => r.method === 'GET' && r.path.includes(`/blobs/${layer.digest}`))).toHaveLength(1);
+  });
+
+  it('copies the same layer from an OCI layout to a registry and from a registry into a layout', async () => {
+    const image = bigImage();
+    const layer = layerOf(image);
+    const sourceDir = await tempDir();
+    await writeTestLayout(join(sourceDir, 'acme', 'api'), image, 'v1');
+    const target = await registryPeer();
+    const to = clientFor(target, { chunkBytes: CHUNK });
+
+    const up = await copyImage({ from: { registry: openOciLayout(sourceDir), repository: 'acme/api', reference: 'v1' }, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } });
+    expect(up.blobs).toMatchObject({ uploaded: 2, uploadedBytes: layer.size + image.config.size });
+    expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
+    await skopeoPullAll(target, 'acme/api:v1');
+    expect(patches(to.events).length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...patches(to.events).map((e) => e.bytesSent))).toBeLessThanOrEqual(CHUNK);
+
+    const targetDir = await tempDir();
+    const down = await copyImage({ from: { registry: to.client, repository: 'acme/api', reference: 'v1' }, to: { registry: openOciLayout(targetDir), repository: 'mirror/api', tags: ['v1'] } });
+    expect(down).toMatchObject({ digest: image.digest, tagged: ['mirror/api:v1'], blobs: { uploaded: 2, uploadedBytes: layer.size + image.config.size } });
+    const blobs = join(targetDir, 'mirror', 'api', 'blobs', 'sha256');
+    expect(sha256(await readFile(join(blobs, hex(layer.digest))))).toBe(layer.digest);
+    const { stdout } = await execa('skopeo', ['inspect', `oci:${join(targetDir, 'mirror', 'api')}:v1`]);
+    expect(JSON.parse(stdout)).toMatchObject({ Digest: image.digest, Layers: [layer.digest] });
+  });
+
+  it('refuses a source that serves wrong bytes: DigestMismatchError, and neither a registry nor a layout keeps the blob', async () => {
+    const upstream = await registryPeer();
+    const image = makeTestImage({ padBytes: 3 * MiB });
+    const layer = layerOf(image);
+    await seedWithSkopeo(upstream, image, 'acme/api:v1');
+    const host = await tamperingProxy(upstream, layer.digest, layer.size - 10);
+    const from = { registry: createRegistryClient({ host, insecure: true }), repository: 'acme/api', reference: 'v1' };
+
+    const target = await registryPeer();
+    const to = clientFor(target, { chunkBytes: MiB, monolithicMaxBytes: MiB });
+    const error = await copyImage({ from, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DigestMismatchError);
+    expect(error).toMatchObject({ code: 'E_DIGEST_MISMATCH', expected: layer.digest, exitCode: 1 });
+    // The upload was under way (the bytes are checked as they pass, not first buffered) but never closed.
+    expect(patches(to.events).length).toBeGreaterThanOrEqual(3);
+    expect(target.requests.filter((r) => r.method === 'PUT' && r.path.includes(hex(layer.digest)))).toEqual([]);
+    expect(await blobStatus(target, 'acme/api', layer.digest)).toBe(404);
+    expect(target.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
+
+    const dir = await tempDir();
+    const layout = openOciLayout(dir);
+    await expect(copyImage({ from, to: { registry: layout, repository: 'acme/api', tags: ['v1'] } })).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(await layout.hasBlob('acme/api', layer.digest)).toBe(false);
+    const left = await readdir(join(dir, 'acme', 'api'), { recursive: true });
+    expect(left.filter((name) => name.includes(hex(layer.digest)) || name.includes('.tmp-'))).toEqual([]);
+    expect(await layout.listTags('acme/api')).toEqual([]);
+  });
+
+  it('refuses a source that sends more bytes than its descriptor says, before it has sent them all', async () => {
+    const peer = await registryPeer();
+    const { client, events } = clientFor(peer, { chunkBytes: 64 * 1024, monolithicMaxBytes: 64 * 1024 });
+    const bytes = randomBytes(1 * MiB);
+    let yielded = 0;
+    const source: BlobSource = {
+      digest: sha256(bytes),
+      size: 100 * 1024,
+      open: async () => ({
+        size: undefined,
+        chunks: (async function* () {
+          for (let offset = 0; offset < bytes.length; offset += 16 * 1024) {
+            yielded += 16 * 1024;
+            yield bytes.subarray(offset, offset + 16 * 1024);
+          }
+        })(),
+        close: async () => undefined,
+      }),
+    };
+    await expect(client.pushBlobFrom('acme/api', source)).rejects.toMatchObject({ code: 'E_REGISTRY_PROTOCOL', message: expect.stringContaining('more than the 102400 bytes its descriptor says') });
+    expect(yielded).toBeLessThan(bytes.length);
+    expect(await blobStatus(peer, 'acme/api', source.digest)).toBe(404);
+    // The session the refused source had started is cancelled.
+    expect(events.map((e) => e.method)).toContain('DELETE');
+
+    const dir = await tempDir();
+    await expect(openOciLayout(dir).pushBlobFrom('acme/api', source)).rejects.toMatchObject({ code: 'E_REGISTRY_PROTOCOL' });
+    expect((await readdir(dir, { recursive: true })).filter((name) => name.includes('blobs') || name.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('restarts from the source when its connection breaks off mid-body, into a registry and into a layout', async () => {
+    const upstream = await registryPeer();
+    const image = makeTestImage({ padBytes: 2 * MiB });
+    const layer = layerOf(image);
+    await seedWithSkopeo(upstream, image, 'acme/api:v1');
+    let hits = 0;
+    const proxy = await startFaultProxy({
+      target: upstream.url,
+      // The first download of the layer gets its headers and half its body, then the connection drops.
+      faults: { rate: 1, kinds: ['truncate'], match: (r) => r.method === 'GET' && r.path.includes(`/blobs/${layer.digest}`) && hits++ === 0 },
+    });
+    onTestFinished(() => proxy.stop());
+    const fromClient = clientFor({ ...upstream, host: proxy.host, url: proxy.url });
+    const from = { registry: fromClient.client, repository: 'acme/api', reference: 'v1' };
+
+    const target = await registryPeer();
+    const to = clientFor(target, { chunkBytes: 256 * 1024, monolithicMaxBytes: 256 * 1024 });
+    const result = await copyImage({ from, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } });
+    expect(result.blobs).toMatchObject({ uploaded: 2, uploadedBytes: layer.size + image.config.size });
+    expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
+    await skopeoPullAll(target, 'acme/api:v1');
+    const downloads = proxy.stats.log.filter((r) => r.method === 'GET' && r.path.includes(`/blobs/${layer.digest}`));
+    expect(downloads.map((r) => r.fault)).toEqual(['truncate', null]);
+    // Two sessions for the layer: the first, cut short with its source, was cancelled.
+    const layerSessions = target.requests.filter((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/'));
+    expect(layerSessions).toHaveLength(3);
+    expect(target.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+
+    hits = 0;
+    const dir = await tempDir();
+    const layout = openOciLayout(dir);
+    await copyImage({ from, to: { registry: layout, repository: 'acme/api', tags: ['v1'] } });
+    expect(sha256(await readFile(join(dir, 'acme', 'api', 'blobs', 'sha256', hex(layer.digest))))).toBe(layer.digest);
+    expect((await layout.resolve('acme/api', 'v1'))?.digest).toBe(image.digest);
+    expect(proxy.stats.log.filter((r) => r.method === 'GET' && r.path.includes(`/blobs/${layer.digest}`)).map((r) => r.fault)).toEqual(['truncate', null, 'truncate', null]);
+  });
+
+  it('holds at most two chunks: reading the source goes on while chunks are already sent, and none is larger than chunkBytes', async () => {
+    const peer = await registryPeer();
+    const chunkBytes = 1 * MiB;
+    const bytes = randomBytes(20 * MiB);
+    // Pieces smaller than, straddling and larger than a chunk.
+    const sizes = [300 * 1024, 1700 * 1024, 3 * MiB, 64 * 1024];
+    const state = { yielded: 0, patched: 0, done: false, firstPatch: undefined as { yielded: number; done: boolean } | undefined, maxHeld: 0, opens: 0 };
+    const { client, events } = clientFor(peer, {
+      chunkBytes,
+      monolithicMaxBytes: chunkBytes,
+      onRequest: (event) => {
+        if (event.method !== 'PATCH') return;
+        state.patched += event.bytesSent;
+        state.firstPatch ??= { yielded: state.yielded, done: state.done };
+        state.maxHeld = Math.max(state.maxHeld, state.yielded - state.patched);
+      },
+    });
+    const source: BlobSource = {
+      digest: sha256(bytes),
+      size: bytes.length,
+      open: async () => {
+        state.opens++;
+        return {
+          size: bytes.length,
+          chunks: (async function* () {
+            for (let offset = 0, i = 0; offset < bytes.length; i++) {
+              const piece = bytes.subarray(offset, offset + (sizes[i % sizes.length] as number));
+              offset += piece.length;
+              state.yielded += piece.length;
+              yield piece;
+            }
+            state.done = true;
+          })(),
+          close: async () => undefined,
+        };
+      },
+    };
+    expect(await client.pushBlobFrom('acme/api', source)).toEqual({ outcome: 'uploaded', bytes: bytes.length });
+
+    expect(state.opens).toBe(1);
+    const sent = patches(events);
+    expect(sent.length).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...sent.map((e) => e.bytesSent))).toBeLessThanOrEqual(chunkBytes);
+    // The first chunk went out long before the source had given all of it.
+    expect(state.firstPatch).toEqual({ yielded: expect.any(Number), done: false });
+    // By its answer the next chunk may have been read too (it is read while one is in flight).
+    expect(state.firstPatch?.yielded).toBeLessThanOrEqual(2 * chunkBytes + 3 * MiB);
+    // Read but not yet sent, at any PATCH's answer: the next chunk (read while this one was in
+    // flight) and at most the largest piece the source handed over.
+    expect(state.maxHeld).toBeLessThanOrEqual(chunkBytes + 3 * MiB);
+    expect(state.done).toBe(true);
+    const stored = await fetch(`${peer.url}/v2/acme/api/blobs/${source.digest}`);
+    expect(sha256(new Uint8Array(await stored.arrayBuffer()))).toBe(source.digest);
+  });
+
+  it('uploads a layer while it is still downloading: the source sends its second half only after the first PATCH', async () => {
+    const image = makeTestImage({ padBytes: 6 * MiB });
+    const layer = layerOf(image);
+    const source = await gatedSource(image);
+    const target = await registryPeer();
+    const chunkBytes = 1 * MiB;
+    let patchesBeforeGate = 0;
+    const to = clientFor(target, {
+      chunkBytes,
+      monolithicMaxBytes: chunkBytes,
+      onRequest: (event) => {
+        if (event.method !== 'PATCH' || source.state.opened) return;
+        patchesBeforeGate++;
+        expect(source.state.secondHalfSent).toBe(false);
+        source.open();
+      },
+    });
+    const result = await copyImage({
+      from: { registry: createRegistryClient({ host: source.host, insecure: true }), repository: 'acme/api', reference: 'v1' },
+      to: { registry: to.client, repository: 'acme/api', tags: ['v1'] },
+    });
+    expect(patchesBeforeGate).toBe(1);
+    expect(result.blobs.uploadedBytes).toBe(layer.size + image.config.size);
+    expect(Math.max(...patches(to.events).map((e) => e.bytesSent))).toBeLessThanOrEqual(chunkBytes);
+    expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
+    await skopeoPullAll(target, 'acme/api:v1');
+  });
+
+  it('gives up on a download that stalls mid-body for timeoutMs, as a network failure worth retrying', async () => {
+    const image = makeTestImage({ padBytes: 1 * MiB });
+    const layer = layerOf(image);
+    const source = await gatedSource(image);
+    const client = createRegistryClient({ host: source.host, insecure: true, timeoutMs: 300 });
+    const reader = await client.openBlob('acme/api', layer.digest);
+    expect(reader.size).toBe(layer.size);
+    let received = 0;
+    const error = await (async () => {
+      for await (const piece of reader.chunks) received += piece.length;
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'RegistryError', code: 'E_REGISTRY_NETWORK', message: expect.stringContaining('no data for 300 ms') });
+    expect(received).toBe(Math.floor(layer.size / 2));
+    expect(source.state.secondHalfSent).toBe(false);
+  });
+});
