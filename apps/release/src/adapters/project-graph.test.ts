@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { nxWorkspace } from '../../test/git-workspace.js';
+import { gitWorkspace, nxWorkspace } from '../../test/git-workspace.js';
 import type { ReleasePlan } from '../release-plan.js';
 import { GRAPH_CACHE } from './project-graph.js';
 
@@ -82,5 +82,14 @@ describe('the Nx project graph behind plan', () => {
     expect(affectedOf(plan)).toEqual(['api', 'web']);
     // Not cached under the work tree's key: earlier tasks of the run may have changed files.
     await expect(readFile(join(ws.repo.dir, GRAPH_CACHE))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('without Nx', () => {
+  it('a service without root in a workspace where Nx is not installed is exit 2, saying what to do', async () => {
+    const ws = await gitWorkspace({ services: { api: {} } }, { 'apps/api/index.js': '' });
+    const run = await ws.json('plan');
+    expect(run.exitCode).toBe(2);
+    expect(run.data).toMatchObject({ error: { code: 'E_PROJECT_GRAPH', message: expect.stringMatching(/Nx is not installed in .*give every service a "root"/) } });
   });
 });

@@ -19,7 +19,12 @@ export type GraphSource = 'slipway-cache' | 'nx-task' | 'nx';
 export class ProjectGraphError extends Error {
   override readonly name = 'ProjectGraphError';
   readonly code = 'E_PROJECT_GRAPH';
-  readonly exitCode = 1 as const;
+  /** 2 when the workspace cannot have a graph as set up (no Nx installed); 1 when Nx failed. */
+  readonly exitCode: 1 | 2;
+  constructor(message: string, options: ErrorOptions & { exitCode?: 1 | 2 } = {}) {
+    super(message, options);
+    this.exitCode = options.exitCode ?? 1;
+  }
 }
 
 interface NxGraph {
@@ -197,12 +202,17 @@ export async function nxAffectedProjects(workspaceRoot: string, base: string, he
  * The price is Nx's plugin caches: about a second more in a workspace with inference plugins.
  */
 async function runNx(workspaceRoot: string, args: readonly string[], what: string): Promise<string> {
-  // The workspace's nx binary directly: npx would add a few hundred milliseconds to find it.
+  // The workspace's own nx, run directly (npx would add a few hundred milliseconds to find it).
   const bin = nxBin(workspaceRoot);
-  const [command, prefix] = bin ? [process.execPath, [bin]] : ['npx', ['--no-install', 'nx']];
+  if (bin === undefined) {
+    throw new ProjectGraphError(
+      `could not ${what}: Nx is not installed in ${workspaceRoot} (no "nx" package resolves from there). Install the workspace's dependencies (npm ci), or give every service a "root" in services.json, which needs no Nx.`,
+      { exitCode: 2 },
+    );
+  }
   const data = await mkdtemp(join(tmpdir(), 'slipway-nx-data-'));
   try {
-    const { stdout } = await execa(command, [...prefix, ...args], {
+    const { stdout } = await execa(process.execPath, [bin, ...args], {
       cwd: workspaceRoot,
       env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_WORKSPACE_DATA_DIRECTORY: data },
       stdin: 'ignore',
@@ -211,7 +221,7 @@ async function runNx(workspaceRoot: string, args: readonly string[], what: strin
   } catch (cause) {
     const detail = (cause as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') ?? (cause as Error).message;
     throw new ProjectGraphError(
-      `could not ${what} in ${workspaceRoot} (${detail}). Is Nx installed there? Services with a "root" in services.json need no Nx.`,
+      `could not ${what} in ${workspaceRoot}: nx failed (${detail}). Services with a "root" in services.json need no Nx.`,
       { cause },
     );
   } finally {
