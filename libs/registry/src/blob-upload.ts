@@ -2,6 +2,7 @@
 // with the whole blob or PATCH chunks read from a stream and a closing PUT; or a
 // cross-repository mount.
 
+import { concatBytes } from './bytes.js';
 import { digestHasher } from './digest.js';
 import { DigestMismatchError, RegistryError } from './errors.js';
 import { RETRYABLE_STATUS } from './retry.js';
@@ -163,7 +164,7 @@ export async function completeUpload(
     }
     if (inflight !== undefined) await inflight;
     let finalBody: Uint8Array | undefined;
-    if (monolithic) finalBody = concat(held, progress.bytes);
+    if (monolithic) finalBody = concatBytes(held, progress.bytes);
     else if (patched === 0 && fill <= sizes.monolithicMaxBytes) finalBody = (chunk ?? new Uint8Array()).subarray(0, fill);
     else if (fill > 0) await patch((chunk as Uint8Array).subarray(0, fill), patched);
 
@@ -191,17 +192,6 @@ export async function completeUpload(
   } finally {
     await reader.close();
   }
-}
-
-function concat(pieces: readonly Uint8Array[], total: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }
 
 /** Worth opening a new session for: the connection failed, the registry hiccuped, or the session expired. */

@@ -2,6 +2,7 @@
 // registry's challenge), retries, redirects, and turning responses into typed errors. Everything
 // that could carry a secret passes through `redact` before it reaches a message.
 
+import { concatBytes } from './bytes.js';
 import type { CredentialSource, RegistryCredentials } from './credentials.js';
 import { parseJsonObject } from './json-object.js';
 import {
@@ -579,14 +580,7 @@ async function readBody(response: Response, maxBytes: number | undefined, tooLar
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 function parseOciError(body: Uint8Array): { code?: string; message?: string } {

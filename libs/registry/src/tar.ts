@@ -4,6 +4,8 @@
 // Format: POSIX ustar, with a pax extended header only when a name does not fit ustar
 // (longer than ustar's name/prefix split allows, or not ASCII).
 
+import { concatBytes } from './bytes.js';
+
 export type TarEntry =
   | { type: 'dir'; path: string; mode?: number }
   | { type: 'file'; path: string; mode?: number; data: Uint8Array }
@@ -75,7 +77,7 @@ export function writeTar(entries: readonly TarEntry[], options: TarOptions = {})
     if (data.length > 0) chunks.push(data, padding(data.length));
   }
   chunks.push(new Uint8Array(BLOCK * 2));
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 function normalizeEntryPath(raw: string): string {
@@ -182,16 +184,4 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
     if (d !== 0) return d;
   }
   return a.length - b.length;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const chunk of chunks) total += chunk.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
