@@ -1,14 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { makeTestImage, startFaultProxy, writeTestLayout, type RegistryPeer, type TestImage } from '@slipway/testing';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { clientFor, registryPeer, seedWithSkopeo, skopeoDigest, skopeoPullAll } from '../test/peers.js';
+import { clientFor, registryPeer, seedWithSkopeo, serveForTest, skopeoDigest, skopeoPullAll } from '../test/peers.js';
 import { copyImage, createRegistryClient, DigestMismatchError, openOciLayout, type BlobSource, type RequestEvent } from './index.js';
 
 const MiB = 1024 * 1024;
@@ -46,7 +45,7 @@ async function blobStatus(peer: RegistryPeer, repository: string, digest: string
 /** A proxy in front of `upstream` that flips one byte of `digest`'s body on every GET: a source serving wrong bytes. */
 async function tamperingProxy(upstream: RegistryPeer, digest: string, at: number): Promise<string> {
   const target = new URL(upstream.url);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { host } = await serveForTest((req: IncomingMessage, res: ServerResponse) => {
     const out = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       if (req.method !== 'GET' || !req.url?.includes(`/blobs/${digest}`) || up.statusCode !== 200) return void up.pipe(res);
@@ -63,12 +62,7 @@ async function tamperingProxy(upstream: RegistryPeer, digest: string, at: number
     });
     req.pipe(out);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return host;
 }
 
 /**
@@ -80,7 +74,7 @@ async function gatedSource(image: TestImage): Promise<{ host: string; open(): vo
   const state = { opened: false, secondHalfSent: false };
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const server = createServer((req, res) => {
+  const { host } = await serveForTest((req, res) => {
     const path = req.url ?? '';
     if (req.method === 'GET' && path === '/v2/acme/api/manifests/v1') {
       return void res.writeHead(200, { 'Content-Type': image.mediaType, 'Docker-Content-Digest': image.digest, 'Content-Length': String(image.bytes.length) }).end(image.bytes);
@@ -95,15 +89,9 @@ async function gatedSource(image: TestImage): Promise<{ host: string; open(): vo
       state.secondHalfSent = true;
       res.end(blob.bytes.subarray(half));
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    release();
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  }, () => release());
   return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    host,
     open: () => {
       state.opened = true;
       release();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { makeTestImage, makeTestMultiPlatform, type RegistryPeer } from '@slipway/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { clientFor, registryPeer, seedWithSkopeo, skopeoPullAll } from '../test/peers.js';
+import { clientFor, registryPeer, seedWithSkopeo, serveForTest, skopeoPullAll } from '../test/peers.js';
 import { createRegistryClient, DeniedError, DigestMismatchError, RateLimitedError, staticCredentials } from './index.js';
 
 type Rewrite = (req: IncomingMessage, status: number, headers: Record<string, string | string[] | undefined>, body: Buffer) => { headers?: Record<string, string>; body?: Buffer } | undefined;
@@ -11,7 +11,7 @@ type Rewrite = (req: IncomingMessage, status: number, headers: Record<string, st
 /** A proxy in front of the peer that may rewrite responses: a registry (or a hop) gone bad. */
 async function rewritingProxy(peer: RegistryPeer, rewrite: Rewrite): Promise<string> {
   const upstream = new URL(peer.url);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { host } = await serveForTest((req: IncomingMessage, res: ServerResponse) => {
     const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       const chunks: Buffer[] = [];
       up.on('data', (c: Buffer) => chunks.push(c));
@@ -27,12 +27,7 @@ async function rewritingProxy(peer: RegistryPeer, rewrite: Rewrite): Promise<str
     });
     req.pipe(out);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return host;
 }
 
 describe('retries', () => {

@@ -2,6 +2,8 @@
 // test, skopeo as the independent witness, and a client wired to record what it sent.
 
 import { createHash } from 'node:crypto';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,3 +80,19 @@ export async function skopeoPullAll(peer: RegistryPeer, ref: string): Promise<vo
 }
 
 export const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+
+/**
+ * Serves `handler` on 127.0.0.1 (a port of its own) until the test ends, then closes it and every
+ * connection still open: a stand-in registry, token realm or proxy. Returns `host:port`.
+ */
+export async function serveForTest(handler: RequestListener, onClose?: () => void): Promise<{ server: Server; host: string; port: number }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => {
+    onClose?.();
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, host: `127.0.0.1:${port}`, port };
+}
