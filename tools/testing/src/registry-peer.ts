@@ -97,8 +97,6 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
   };
   try {
-    const frontPort = await freePort();
-    const frontHost = `127.0.0.1:${frontPort}`;
     let authConfig: unknown;
     let tokenIssuer: TokenIssuer | undefined;
     if (auth === 'htpasswd') {
@@ -125,10 +123,12 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       const fault = takeFault(faults, req);
       forward(req, res, { upstreamPort: upstream.port, fault, tagPageSize: options.tagPageSize ?? 100, record: (r) => requests.push(r) });
     });
+    // Port 0: a port picked beforehand could be taken by a parallel test before the bind.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(frontPort, '127.0.0.1', resolve);
+      server.listen(0, '127.0.0.1', resolve);
     });
+    const frontHost = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     cleanups.push(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
