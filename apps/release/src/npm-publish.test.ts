@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { startVerdaccio, type VerdaccioPeer } from '@slipway/testing';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { REPOSITORY, releaseWorkspace, skopeoTags, type ReleaseWorkspace } from '../test/fixtures.js';
+import { layer, REPOSITORY, releaseWorkspace, skopeoTags, type ReleaseWorkspace } from '../test/fixtures.js';
 import { runCli, type CliRun } from '../test/run-cli.js';
 import { npmDistTag, stampPackageJson } from './npm-publish.js';
 
@@ -76,7 +76,6 @@ interface NpmWorkspace extends ReleaseWorkspace {
 async function npmWorkspace(packageJson: Record<string, unknown> = { name: PACKAGE, version: '0.0.0-development', bin: { acme: 'bin/acme.js' } }): Promise<NpmWorkspace> {
   const npm = await startVerdaccio();
   onTestFinished(() => npm.stop());
-  const layer = (dir: string) => ({ type: 'layer', from: 'scratch', dir, entrypoint: ['node', '/app/server.js'] });
   const ws = await releaseWorkspace({
     services: {
       api: { root: 'apps/api', build: layer('apps/api') },

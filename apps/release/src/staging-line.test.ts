@@ -3,13 +3,12 @@ import { gunzipSync } from 'node:zlib';
 import { copyImage, createRegistryClient, type RegistryClient } from '@slipway/registry';
 import { createTempRepo, makeTestImage, startGitHubDouble, startRegistry, type StartRegistryOptions, type TempRepo } from '@slipway/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { GITHUB_TOKEN, REPOSITORY, skopeoDigest, skopeoTags } from '../test/fixtures.js';
+import { GITHUB_TOKEN, layer, REPOSITORY, skopeoDigest, skopeoTags } from '../test/fixtures.js';
 import { reportError } from './exit-codes.js';
 import { createOutput } from './output.js';
 import { formatStagingResult, mainPromote, stagingPush, type StagingResult } from './staging-line.js';
 import { openWorkspace, type Workspace } from './workspace.js';
 
-const layer = (dir: string) => ({ type: 'layer', from: 'scratch', dir, entrypoint: ['node', '/app/server.js'] });
 const CHANGELOG = 'docs/development/CHANGELOGS/0.1.0.md';
 
 interface Options {

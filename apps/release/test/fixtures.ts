@@ -17,7 +17,8 @@ export interface ReleaseWorkspace {
   tagRelease(tag: string, ref?: string): Promise<string>;
 }
 
-const layer = (dir: string) => ({ type: 'layer', from: 'scratch', dir, entrypoint: ['node', '/app/server.js'] });
+/** A reproducible `layer` build of a folder holding server.js (what the workspaces below carry). */
+export const layer = (dir: string) => ({ type: 'layer', from: 'scratch', dir, entrypoint: ['node', '/app/server.js'] });
 
 /**
  * A two-service per-service workspace (api, vault) with layer builds, a real registry and the
@@ -59,6 +60,30 @@ export async function releaseWorkspace(config: Record<string, unknown> = {}): Pr
       return commit;
     },
   };
+}
+
+/**
+ * Turns a release workspace into a staging-line one (seed 002) at base 0.3.0 with its changelog,
+ * on main at origin; returns the commit. `github: false` leaves `repository` out (git tags only).
+ */
+export async function commitStagingLine(
+  ws: ReleaseWorkspace,
+  options: { services: Record<string, unknown>; github?: boolean },
+): Promise<string> {
+  const config = {
+    ...(options.github === false ? {} : { repository: REPOSITORY }),
+    scheme: 'staging-line',
+    registry: `${ws.registry.host}/acme`,
+    insecureRegistries: [ws.registry.host],
+    services: options.services,
+  };
+  await ws.repo.commit('chore: staging line', {
+    'services.json': JSON.stringify(config),
+    'package.json': JSON.stringify({ name: 'acme', version: '0.3.0' }),
+    'docs/development/CHANGELOGS/0.3.0.md': '# 0.3.0\n\n- Staged.\n',
+  });
+  await ws.repo.push('main');
+  return ws.repo.revParse('HEAD');
 }
 
 /** The digest skopeo computes for what the registry serves: an independent witness. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags } from '../../test/fixtures.js';
+import { commitStagingLine, REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags } from '../../test/fixtures.js';
 import { runCli } from '../../test/run-cli.js';
 
 const single = (dispatch = true) => ({
@@ -72,20 +72,7 @@ describe('slipway ci (single scheme, seed 000)', () => {
 describe('slipway ci (staging-line scheme, seed 002)', () => {
   it('a staging push builds X.Y.Z-staging.N and staging; a main push promotes that digest to X.Y.Z and latest', async () => {
     const ws = await releaseWorkspace();
-    const config = {
-      repository: REPOSITORY,
-      scheme: 'staging-line',
-      registry: `${ws.registry.host}/acme`,
-      insecureRegistries: [ws.registry.host],
-      services: { api: { root: 'apps/api', build: { type: 'layer', from: 'scratch', dir: 'apps/api', entrypoint: ['node'] } } },
-    };
-    await ws.repo.commit('chore: staging line', {
-      'services.json': JSON.stringify(config),
-      'package.json': JSON.stringify({ name: 'acme', version: '0.3.0' }),
-      'docs/development/CHANGELOGS/0.3.0.md': '# 0.3.0\n\n- Staged.\n',
-    });
-    await ws.repo.push('main');
-    const sha = await ws.repo.revParse('HEAD');
+    const sha = await commitStagingLine(ws, { services: { api: { root: 'apps/api', build: { type: 'layer', from: 'scratch', dir: 'apps/api', entrypoint: ['node'] } } } });
 
     const staging = await runCli(['ci', '--event', 'push', '--ref', 'refs/heads/staging', '--sha', sha, '--json'], { cwd: ws.repo.dir, env: ws.env });
     expect(staging.exitCode, staging.stderr + staging.stdout).toBe(0);

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags, type ReleaseWorkspace } from '../fixtures.js';
+import { commitStagingLine, layer, REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags, type ReleaseWorkspace } from '../fixtures.js';
 import { runCli } from '../run-cli.js';
-import { brokenTags, directClient, layer } from './support.js';
+import { brokenTags, directClient } from './support.js';
 
 // Publish's crash-and-resume is proven in src/commands/publish-crash.test.ts; this is the staging
 // line's push (seed 002): reserve N, build and push every image, create the prerelease.
@@ -22,20 +22,7 @@ function slipway(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<{
 
 async function stagingLine(github: boolean): Promise<{ ws: ReleaseWorkspace; sha: string; args: string[] }> {
   const ws = await releaseWorkspace();
-  const config = {
-    ...(github ? { repository: REPOSITORY } : {}),
-    scheme: 'staging-line',
-    registry: `${ws.registry.host}/acme`,
-    insecureRegistries: [ws.registry.host],
-    services: { api: { root: 'apps/api', build: layer('apps/api') }, vault: { root: 'apps/vault', build: layer('apps/vault') } },
-  };
-  await ws.repo.commit('chore: staging line', {
-    'services.json': JSON.stringify(config),
-    'package.json': JSON.stringify({ name: 'acme', version: '0.3.0' }),
-    'docs/development/CHANGELOGS/0.3.0.md': '# 0.3.0\n\n- Staged.\n',
-  });
-  await ws.repo.push('main');
-  const sha = await ws.repo.revParse('HEAD');
+  const sha = await commitStagingLine(ws, { github, services: { api: { root: 'apps/api', build: layer('apps/api') }, vault: { root: 'apps/vault', build: layer('apps/vault') } } });
   return { ws, sha, args: ['ci', '--event', 'push', '--ref', 'refs/heads/staging', '--sha', sha, '--json'] };
 }
 

@@ -9,9 +9,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { handlers } from '../../src/commands/index.js';
 import type { CommandContext } from '../../src/context.js';
 import { createOutput } from '../../src/output.js';
-import { GITHUB_TOKEN, REPOSITORY, releaseWorkspace } from '../fixtures.js';
+import { GITHUB_TOKEN, layer, REPOSITORY, releaseWorkspace } from '../fixtures.js';
 import { runCli } from '../run-cli.js';
-import { layer } from './support.js';
 
 // Known secrets, each distinctive, set where slipway reads credentials from: the environment
 // (GITHUB_TOKEN, GHCR_TOKEN, NPM_TOKEN), a docker config's auths, and a credential helper on PATH.

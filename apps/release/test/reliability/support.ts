@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { createRegistryClient, isNotFound, type RegistryClient } from '@slipway/registry';
 import { startFaultProxy, type FaultProxy, type FaultSettings } from '@slipway/testing';
 import { expect, onTestFinished } from 'vitest';
-import { REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags, type ReleaseWorkspace } from '../fixtures.js';
+import { layer, REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags, type ReleaseWorkspace } from '../fixtures.js';
 import { runCli, type CliRun } from '../run-cli.js';
 
-export const layer = (dir: string) => ({ type: 'layer', from: 'scratch', dir, entrypoint: ['node', '/app/server.js'] });
 
 /** api publishes four tags (one immutable, three floating), so a publish writes several manifests. */
 export function servicesJson(registryHost: string): Record<string, unknown> {
