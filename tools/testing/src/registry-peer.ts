@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort, stopChild, waitUntilServing } from './peer-process.js';
 import { startTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './token-issuer.js';
 
 export type RegistryAuth = 'none' | 'htpasswd' | 'token';
@@ -176,14 +177,6 @@ async function findRegistryBinary(explicit: string | undefined): Promise<string>
   );
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function startUpstream(binary: string, dir: string, authConfig: unknown): Promise<{ port: number; stop: () => Promise<void> }> {
   // A port found free can be taken before the registry binds it; try a few.
   let lastError: unknown;
@@ -204,7 +197,7 @@ async function startUpstream(binary: string, dir: string, authConfig: unknown): 
     child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
     child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
     try {
-      await waitUntilServing(child, port, () => output);
+      await waitUntilServing(child, { name: 'docker-registry', url: `http://127.0.0.1:${port}/v2/`, ready: [200, 401], timeoutMs: 20_000, pollMs: 25 }, () => output);
       return { port, stop: () => stopChild(child) };
     } catch (error) {
       lastError = error;
@@ -212,37 +205,6 @@ async function startUpstream(binary: string, dir: string, authConfig: unknown): 
     }
   }
   throw lastError;
-}
-
-async function waitUntilServing(child: ChildProcess, port: number, output: () => string): Promise<void> {
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
-  child.once('error', (error) => (exited = error.message));
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`docker-registry ${exited} before serving:\n${output()}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/v2/`);
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`docker-registry did not answer on 127.0.0.1:${port}/v2/ within 20s:\n${output()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 function takeFault(faults: (RegistryFault & { left: number })[], req: IncomingMessage): RegistryFault | undefined {

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { freePort, stopChild, waitUntilServing } from './peer-process.js';
 
 export interface VerdaccioRequest {
   method: string;
@@ -71,7 +70,7 @@ export async function startVerdaccio(): Promise<VerdaccioPeer> {
       });
       const output = captureOutput(started, requests);
       try {
-        await waitUntilServing(started, port, output);
+        await waitUntilServing(started, { name: 'verdaccio', url: `http://127.0.0.1:${port}/-/ping`, ready: [200], timeoutMs: 30_000, pollMs: 50 }, output);
         child = started;
         const token = await createUser(port);
         const host = `127.0.0.1:${port}`;
@@ -165,41 +164,3 @@ async function createUser(port: number): Promise<string> {
   return body.token;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-async function waitUntilServing(child: ChildProcess, port: number, output: () => string): Promise<void> {
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
-  child.once('error', (error) => (exited = error.message));
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`verdaccio ${exited} before serving:\n${output()}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/-/ping`);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 50));
-  }
-  throw new Error(`verdaccio did not answer on http://127.0.0.1:${port}/-/ping within 30s:\n${output()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
-}
