@@ -93,17 +93,20 @@ function nxRequire(workspaceRoot: string): NodeJS.Require {
   return createRequire(join(workspaceRoot, 'package.json'));
 }
 
-async function nxVersion(workspaceRoot: string): Promise<string | undefined> {
+/** The workspace's installed nx: its version (part of the cache key) and its bin; undefined when none resolves. */
+async function installedNx(workspaceRoot: string): Promise<{ version: string | undefined; bin: string | undefined } | undefined> {
   try {
     const manifest = nxRequire(workspaceRoot).resolve('nx/package.json');
-    return (JSON.parse(await readFile(manifest, 'utf8')) as { version?: string }).version;
+    const { version, bin } = JSON.parse(await readFile(manifest, 'utf8')) as { version?: string; bin?: string | Record<string, string> };
+    const path = typeof bin === 'string' ? bin : bin?.['nx'];
+    return { version, bin: path === undefined ? undefined : join(dirname(manifest), path) };
   } catch {
     return undefined;
   }
 }
 
 async function cacheKey({ workspaceRoot, git }: ReadProjectGraphOptions): Promise<string | undefined> {
-  const [state, version] = await Promise.all([git.workTreeState(), nxVersion(workspaceRoot)]);
+  const [state, version] = await Promise.all([git.workTreeState(), installedNx(workspaceRoot).then((nx) => nx?.version)]);
   if (!state?.tree || version === undefined) return undefined;
   // Our own cache folder must not change the key it is stored under (it may not be ignored).
   const changed = state.changed.filter((path) => !/(?:^|\/)\.slipway\//.test(path));
@@ -203,7 +206,7 @@ export async function nxAffectedProjects(workspaceRoot: string, base: string, he
  */
 async function runNx(workspaceRoot: string, args: readonly string[], what: string): Promise<string> {
   // The workspace's own nx, run directly (npx would add a few hundred milliseconds to find it).
-  const bin = nxBin(workspaceRoot);
+  const bin = (await installedNx(workspaceRoot))?.bin;
   if (bin === undefined) {
     throw new ProjectGraphError(
       `could not ${what}: Nx is not installed in ${workspaceRoot} (no "nx" package resolves from there). Install the workspace's dependencies (npm ci), or give every service a "root" in services.json, which needs no Nx.`,
@@ -226,18 +229,6 @@ async function runNx(workspaceRoot: string, args: readonly string[], what: strin
     );
   } finally {
     await rm(data, { recursive: true, force: true });
-  }
-}
-
-function nxBin(workspaceRoot: string): string | undefined {
-  try {
-    const require = nxRequire(workspaceRoot);
-    const manifest = require.resolve('nx/package.json');
-    const { bin } = require(manifest) as { bin?: string | Record<string, string> };
-    const path = typeof bin === 'string' ? bin : bin?.['nx'];
-    return path === undefined ? undefined : join(dirname(manifest), path);
-  } catch {
-    return undefined;
   }
 }
 
