@@ -9,8 +9,9 @@ export function isDigest(value: string): boolean {
 
 /** The digest of `bytes` with the algorithm `like` uses (sha256 by default). */
 export function computeDigest(bytes: Uint8Array, like?: string): string {
-  const algorithm = like?.startsWith('sha512:') ? 'sha512' : 'sha256';
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+  const hash = digestHasher(like);
+  hash.update(bytes);
+  return hash.digest();
 }
 
 /** An incremental digest with the algorithm `like` uses, for bytes that arrive in pieces. */

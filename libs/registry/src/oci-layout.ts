@@ -116,7 +116,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
   async function readVerified(root: string, repository: string, digest: string): Promise<Uint8Array | undefined> {
     const bytes = await readIfExists(blobPath(root, repository, digest));
     if (bytes === undefined) return undefined;
-    const actual = sha256(bytes);
+    const actual = computeDigest(bytes);
     if (actual !== digest) {
       throw new DigestMismatchError(`blob ${digest} in ${root} has digest ${actual}: the layout is corrupt`, {
         host,
@@ -301,7 +301,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
     async putManifest(repository, reference, manifest) {
       const root = repoDir(repository);
       const kind = checkReference(root, repository, reference);
-      const digest = sha256(manifest.bytes);
+      const digest = computeDigest(manifest.bytes);
       if (kind === 'digest' && reference !== digest) {
         throw new DigestMismatchError(`manifest bytes have digest ${digest}, not ${reference}`, { host, repository, reference, expected: reference, actual: digest });
       }
@@ -361,7 +361,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
     async pushBlob(repository, blob) {
       const root = repoDir(repository);
       const path = blobPath(root, repository, blob.digest);
-      const actual = sha256(blob.bytes);
+      const actual = computeDigest(blob.bytes);
       if (actual !== blob.digest) {
         throw new DigestMismatchError(`blob bytes have digest ${actual}, not ${blob.digest}`, {
           host,
@@ -573,10 +573,6 @@ async function statIfExists(path: string): Promise<{ size: number } | undefined>
 
 async function exists(path: string): Promise<boolean> {
   return (await statIfExists(path)) !== undefined;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return computeDigest(bytes);
 }
 
 function json(value: unknown): Uint8Array {

@@ -74,9 +74,9 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
   const prefix = normalizePrefix(options.prefix ?? 'app/');
 
   const tar = writeTar(await collectFolder(options.dir, prefix), { mtime: epoch });
-  const diffId = sha256(tar);
+  const diffId = computeDigest(tar);
   const gz = gzipReproducible(tar);
-  const layer: ImageBlob = { mediaType: MediaTypes.ociLayerGzip, digest: sha256(gz), size: gz.length, bytes: gz };
+  const layer: ImageBlob = { mediaType: MediaTypes.ociLayerGzip, digest: computeDigest(gz), size: gz.length, bytes: gz };
 
   const base = options.from === 'scratch' ? undefined : await loadBase(options.from, platform);
   const ociLabels = sortedRecord({
@@ -107,7 +107,7 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
   config['history'] = [...history, { created, created_by: `slipway layer /${prefix}`, comment: 'slipway layer builder' }];
 
   const configBytes = encode(config);
-  const configBlob = { mediaType: MediaTypes.ociConfig, digest: sha256(configBytes), size: configBytes.length, bytes: configBytes };
+  const configBlob = { mediaType: MediaTypes.ociConfig, digest: computeDigest(configBytes), size: configBytes.length, bytes: configBytes };
   const layers = [...(base?.layers ?? []), layer];
   const annotations = sortedRecord({ ...base?.annotations, ...ociLabels });
 
@@ -120,7 +120,7 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
   };
   const manifestBytes = encode(manifest);
   return {
-    manifest: { mediaType: MediaTypes.ociManifest, digest: sha256(manifestBytes), bytes: manifestBytes },
+    manifest: { mediaType: MediaTypes.ociManifest, digest: computeDigest(manifestBytes), bytes: manifestBytes },
     config: configBlob,
     layers,
     diffId,
@@ -224,6 +224,3 @@ function encode(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
 
-function sha256(bytes: Uint8Array): string {
-  return computeDigest(bytes);
-}
