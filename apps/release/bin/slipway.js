@@ -1,23 +1,19 @@
 #!/usr/bin/env node
-// Entry point of the `slipway` CLI. `npm ci` / `npm install` bundle the CLI into dist/slipway.mjs
-// (the root `prepare` script, tools/bundle-cli.mjs); it runs when it still matches the sources
-// (bin/entry.js), because transpiling them on every start costs most of a second. Otherwise —
-// no bundle, or a source edited since — the TypeScript sources run directly (tsx, plus the
-// `@slipway/source` export condition so workspace libraries resolve to their src/ too), so
-// `npx slipway` works and is always current with no manual build step.
-// SLIPWAY_NO_BUNDLE=1 forces the sources; SLIPWAY_DEBUG_ENTRY=1 says on stderr which one ran.
-import { register } from 'node:module';
-import { chooseEntry } from './entry.js';
+// Entry point of the `slipway` CLI.
+//
+// Installed from npm, the package holds dist/slipway.mjs (the whole CLI and its dependencies in
+// one ESM file, made by tools/bundle-cli.mjs at pack time) and no sources: that bundle runs, with
+// nothing to decide beyond one stat call. In a checkout of the Slipway repository (src/ is there),
+// bin/dev-entry.js picks the bundle only while it provably matches the sources, else runs them.
+import { statSync } from 'node:fs';
+import module from 'node:module';
 
-const entry = process.env.SLIPWAY_NO_BUNDLE === '1' ? { kind: 'source', reason: 'SLIPWAY_NO_BUNDLE=1' } : chooseEntry(new URL('../dist/', import.meta.url));
-if (process.env.SLIPWAY_DEBUG_ENTRY === '1') {
-  process.stderr.write(entry.kind === 'bundle' ? `slipway entry: bundle ${entry.url.pathname}\n` : `slipway entry: source (${entry.reason})\n`);
-}
-if (entry.kind === 'bundle') {
-  await import(entry.url.href);
+// Node >= 22.1 keeps V8's compiled code between runs (in the OS temp folder), which takes most of
+// the bundle's parse time off every later start. Node 20 has no such cache; there this is a no-op.
+module.enableCompileCache?.();
+
+if (statSync(new URL('../src/main.ts', import.meta.url), { throwIfNoEntry: false })) {
+  await import('./dev-entry.js');
 } else {
-  register(new URL('./source-condition.js', import.meta.url));
-  const { register: registerTsx } = await import('tsx/esm/api');
-  registerTsx();
-  await import(new URL('../src/main.ts', import.meta.url).href);
+  await import('../dist/slipway.mjs');
 }

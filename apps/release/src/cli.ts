@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandDef } from './command-defs.js';
 import { handlers } from './commands/index.js';
-import type { CommandContext, Handler } from './context.js';
+import type { CommandContext, Env, Handler, TextStream } from './context.js';
 import { NotBuiltError } from './errors.js';
 import { reportError, type ExitCode } from './exit-codes.js';
 import { createOutput } from './output.js';
 
 export interface RunIo {
-  stdout: Writable;
-  stderr: Writable;
-  env: NodeJS.ProcessEnv;
+  stdout: TextStream;
+  stderr: TextStream;
+  env: Env;
   cwd: string;
 }
 

@@ -1,6 +1,18 @@
 import type { ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 
+/**
+ * The process environment as commands read it: `process.env` fits, and a library user needs no
+ * Node typings to pass one.
+ */
+export type Env = Record<string, string | undefined>;
+
+/** Where text output goes: `process.stdout`, `process.stderr` or any sink with `write`. */
+export interface TextStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
 /** What every handler gets: parsed global flags, output and the process environment. */
 export interface CommandContext {
   /** --cwd: the workspace root; undefined means "nearest folder with services.json". */
@@ -9,7 +21,7 @@ export interface CommandContext {
   processCwd: string;
   dryRun: boolean;
   out: Output;
-  env: NodeJS.ProcessEnv;
+  env: Env;
 }
 
 export interface CommandInput {

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Env, TextStream } from './context.js';
 
 export interface Output {
   /** Whether --json was given: stdout then holds one JSON document and nothing else. */
@@ -24,13 +24,13 @@ const sgr = (open: number, close: number) => (t: string) => `\u001b[${open}m${t}
 const ansi: Colors = { bold: sgr(1, 22), dim: sgr(2, 22), green: sgr(32, 39), red: sgr(31, 39), yellow: sgr(33, 39) };
 
 /** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
-export function colorsFor(stream: Writable, env: NodeJS.ProcessEnv): Colors {
-  const tty = (stream as Writable & { isTTY?: boolean }).isTTY === true;
+export function colorsFor(stream: TextStream, env: Env): Colors {
+  const tty = stream.isTTY === true;
   const disabled = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
   return tty && !disabled && env['TERM'] !== 'dumb' ? ansi : plain;
 }
 
-export function createOutput(options: { json: boolean; stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv }): Output {
+export function createOutput(options: { json: boolean; stdout: TextStream; stderr: TextStream; env: Env }): Output {
   const { json, stdout, stderr } = options;
   const color = colorsFor(stderr, options.env);
   return {

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { servicesJsonSchemaText } from './index.js';
 
-const committed = new URL('../../../tools/schema/services.schema.json', import.meta.url);
+const committed = new URL('../services.schema.json', import.meta.url);
 
-it('the committed tools/schema/services.schema.json matches the zod schema (run `npm run schema` to refresh)', async () => {
+it('the committed libs/config/services.schema.json matches the zod schema (run `npm run schema` to refresh)', async () => {
   const text = await readFile(committed, 'utf8').catch(() => '(missing)');
   expect(text).toBe(servicesJsonSchemaText());
 });

@@ -32,7 +32,7 @@ describe('parseConfig', () => {
   it('accepts the example of CONTRACT §1', () => {
     const config = parseConfig(
       text({
-        $schema: './tools/schema/services.schema.json',
+        $schema: './node_modules/@slipway/config/services.schema.json',
         repository: 'acme/platform',
         mainBranch: 'main',
         scheme: 'per-service',

@@ -41,7 +41,7 @@ function problemsOf(error: z.ZodError, input: unknown): string[] {
     }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        problems.push(`${formatJsonPath([...issue.path, key])}: unknown key (check the spelling; see tools/schema/services.schema.json)`);
+        problems.push(`${formatJsonPath([...issue.path, key])}: unknown key (check the spelling; see the JSON Schema in @slipway/config/services.schema.json)`);
       }
       continue;
     }

@@ -26,7 +26,7 @@ export interface JsonSchema {
 // Descriptions the zod schema does not carry (no .describe() there yet). The schema's own
 // description always wins; better still, add .describe() in libs/config/src/schema.ts.
 const FALLBACK_DESCRIPTIONS: Record<string, string> = {
-  $schema: 'Path or URL of the JSON Schema, so editors complete and check the file: `./tools/schema/services.schema.json`.',
+  $schema: 'Path or URL of the JSON Schema, so editors complete and check the file: `./node_modules/@slipway/config/services.schema.json` (the schema ships in `@slipway/config`).',
   mainBranch: 'The release branch; the remote is always `origin`. Release tags must be reachable from `origin/<mainBranch>`.',
   scheme:
     'How tags map to releases (CONTRACT §2): `per-service` tags `<service>/vX.Y.Z`; `single` tags `vX.Y.Z` for the whole ' +
@@ -85,7 +85,7 @@ export const CROSS_FIELD_RULES: readonly { rule: string; example: unknown; path:
 
 // CONTRACT §1, verbatim. The test parses it (comments stripped) with parseConfig.
 export const CONTRACT_EXAMPLE = `{
-  "$schema": "./tools/schema/services.schema.json",
+  "$schema": "./node_modules/@slipway/config/services.schema.json",
   "repository": "acme/platform",        // GitHub owner/name; omit to run without GitHub
   "mainBranch": "main",                 // default "main"; remote is "origin"
   "scheme": "per-service",              // "per-service" | "single" | "staging-line"
@@ -208,7 +208,7 @@ export function renderServicesReference(jsonSchema: Record<string, unknown>): st
     `${prose(root.description ?? '')} ` +
       '`services.json` sits at the workspace root. It is validated when any command starts: unknown keys are errors ' +
       '(a typo must not pass silently), and every error names the JSON path at fault. ' +
-      'The JSON Schema `tools/schema/services.schema.json` is generated from the same zod schema; point `$schema` at it ' +
+      'The JSON Schema `services.schema.json`, shipped in `@slipway/config`, is generated from the same zod schema; point `$schema` at it ' +
       'and editors complete the file.',
     '## Example',
     'From CONTRACT §1 (comments for the reader; the file itself is plain JSON):',

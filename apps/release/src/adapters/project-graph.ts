@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { SourceControl } from '@slipway/git';
 import { execa } from 'execa';
 import { ensureCacheRoot } from '../cache-root.js';
+import type { Env } from '../context.js';
 
 /** The part of the Nx project graph slipway uses: project roots and who depends on whom. */
 export interface ProjectGraph {
@@ -35,7 +36,7 @@ interface NxGraph {
 export interface ReadProjectGraphOptions {
   workspaceRoot: string;
   git: SourceControl;
-  env: NodeJS.ProcessEnv;
+  env: Env;
   /** Told where the graph came from (for --verbose and the benchmark). */
   onSource?: (source: GraphSource) => void;
 }
@@ -155,7 +156,7 @@ async function writeCache(workspaceRoot: string, key: string, graph: ProjectGrap
 }
 
 /** Nx sets these on every task it runs; the root check keeps tests of other workspaces out. */
-function insideNxTask(workspaceRoot: string, env: NodeJS.ProcessEnv): boolean {
+function insideNxTask(workspaceRoot: string, env: Env): boolean {
   const root = env['NX_WORKSPACE_ROOT'];
   return env['NX_TASK_TARGET_PROJECT'] !== undefined && root !== undefined && resolve(root) === resolve(workspaceRoot);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gitWorkspace } from '../../test/git-workspace.js';
+import { runCli } from '../../test/run-cli.js';
 import type { ReleaseResult } from './release.js';
 
 const services = { api: { root: 'apps/api' }, cli: { root: 'packages/cli', kind: 'npm' } };
@@ -85,6 +86,29 @@ describe('slipway release', () => {
     expect(data).toMatchObject({ tag: 'cli/v0.1.0', previousTag: null, pushed: 'created' });
     expect(data.notes).toContain('- **cli:** first command (');
     expect((await ws.tags()).origin).toEqual(['cli/v0.1.0']);
+  });
+
+  it("a first release starts from the version in the project's package.json at origin/main, and says so", async () => {
+    const ws = await gitWorkspace({ services });
+    await ws.land('feat(cli): first command', { 'packages/cli/package.json': '{ "name": "@acme/cli", "version": "0.3.0" }\n' });
+
+    const planned = await ws.json<ReleaseResult>('release', 'cli', '--dry-run');
+    expect(planned.exitCode).toBe(0);
+    expect(planned.data).toMatchObject({ tag: 'cli/v0.3.0', version: '0.3.0', previousTag: null, pushed: null, source: '"version" in packages/cli/package.json (first release)' });
+    expect((await ws.tags()).origin).toEqual([]);
+
+    // The placeholder generators write is no choice: the exact command to run is named, through
+    // Nx when Nx is the one running slipway.
+    await ws.land('chore(cli): placeholder version', { 'packages/cli/package.json': '{ "name": "@acme/cli", "version": "0.0.0" }\n' });
+    const viaNx = await runCli(['release', 'cli', '--dry-run'], { cwd: ws.repo.dir, env: { ...ws.env, NX_TASK_TARGET_PROJECT: 'release', NX_TASK_TARGET_TARGET: 'cli' } });
+    expect(viaNx.exitCode).toBe(2);
+    expect(viaNx.stderr).toContain('packages/cli/package.json has no version to start from');
+    expect(viaNx.stderr).toContain('npx nx run release:cli -- --version 0.1.0');
+
+    await ws.land('chore(cli): broken version', { 'packages/cli/package.json': '{ "name": "@acme/cli", "version": "one" }\n' });
+    const bad = await ws.slipway('release', 'cli', '--dry-run');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('packages/cli/package.json: "version" is "one"');
   });
 
   it('refuses a tag that exists on origin (exit 3: tags are immutable) and a version that is not above the highest', async () => {

@@ -1,9 +1,9 @@
 import { renderNotes } from '@slipway/notes';
 import { compareVersions, parseVersion, releaseTag, type ClassifyOptions } from '@slipway/tag';
-import type { Handler } from '../context.js';
+import type { Env, Handler } from '../context.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { planReleases } from '../release-plan.js';
-import { openWorkspace } from '../workspace.js';
+import { openWorkspace, type Workspace } from '../workspace.js';
 import { bumpOptions } from './plan.js';
 
 /** What `slipway release --json` prints. */
@@ -23,10 +23,53 @@ export interface ReleaseResult {
 }
 
 /**
+ * A never-released service starts at the version its project's package.json holds at the commit
+ * being tagged, so `nx run release:api` works the first time with no flag. "0.0.0" is the
+ * placeholder many generators write, not a version anyone chose: it counts as none.
+ */
+async function firstVersion(ws: Workspace, service: string, commit: string): Promise<{ file: string; version: string | undefined }> {
+  const root = (await ws.serviceRoots(service))[0];
+  const file = root === undefined || root === '.' || root === '' ? 'package.json' : `${root.replace(/\/+$/, '')}/package.json`;
+  const text = await ws.git().readFileAt({ commit, path: file });
+  if (text === undefined) return { file, version: undefined };
+  let version: unknown;
+  try {
+    version = (JSON.parse(text) as { version?: unknown } | null)?.version;
+  } catch (cause) {
+    throw new UsageError(`${file} at ${commit.slice(0, 7)} is not valid JSON (${(cause as Error).message}): fix it, or choose the first version with --version`);
+  }
+  if (version === undefined || version === '0.0.0') return { file, version: undefined };
+  if (typeof version !== 'string' || !isPlainVersion(version)) {
+    throw new UsageError(`${file}: "version" is ${JSON.stringify(version)}, not a version Slipway can tag (MAJOR.MINOR.PATCH[-pre]): fix it, or choose the first version with --version`);
+  }
+  return { file, version };
+}
+
+function isPlainVersion(version: string): boolean {
+  try {
+    parseVersion(version);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The command that runs this release again with `flag` added: the Nx target when Nx is running us
+ * (`nx run release:api`), else the CLI.
+ */
+function rerunWith(env: Env, service: string, flag: string): string {
+  const project = env['NX_TASK_TARGET_PROJECT'];
+  const target = env['NX_TASK_TARGET_TARGET'];
+  if (project && target) return `npx nx run ${project}:${target} -- ${flag}`;
+  return `slipway release ${service} ${flag}`;
+}
+
+/**
  * `slipway release <service>` (CONTRACT §3), what `nx run release:<service>` runs: create the
  * next release tag at origin/<mainBranch> HEAD, annotated with the release notes, and push it —
  * one tag per push. Refuses (exit 3) a tag that exists (tags are immutable) and a version that
- * is not above the stream's highest; a first release needs an explicit --version (exit 2).
+ * is not above the stream's highest; a first release takes its project's package.json version, else needs --version (exit 2).
  * --dry-run fetches like a real run but creates and pushes nothing.
  */
 export const release: Handler = async ({ args, options }, ctx) => {
@@ -58,9 +101,14 @@ export const release: Handler = async ({ args, options }, ctx) => {
     version = explicit;
     source = '--version';
   } else if (row.firstRelease) {
-    throw new UsageError(
-      `${service} has no release tag yet, so its first version is yours to choose: slipway release ${service} --version 0.1.0 (or 1.0.0)`,
-    );
+    const first = await firstVersion(ws, service, commit);
+    if (first.version === undefined) {
+      throw new UsageError(
+        `${service} has no release tag yet and ${first.file} has no version to start from, so its first version is yours to choose: ${rerunWith(ctx.env, service, '--version 0.1.0')} (or 1.0.0)`,
+      );
+    }
+    version = first.version;
+    source = `"version" in ${first.file} (first release)`;
   } else if (detail.error) {
     throw detail.error;
   } else if (row.nextVersion === null) {
