@@ -93,3 +93,16 @@ describe('without Nx', () => {
     expect(run.data).toMatchObject({ error: { code: 'E_PROJECT_GRAPH', message: expect.stringMatching(/Nx is not installed in .*give every service a "root"/) } });
   });
 });
+
+describe('when Nx fails', () => {
+  it("a plugin listed in nx.json but not installed is exit 2 with Nx's own message, not its internals or 'safe to retry'", async () => {
+    const ws = await nxWorkspace({ services: { api: {} } }, { 'nx.json': '{ "plugins": ["@acme/not-installed"] }\n' });
+    const run = await ws.json<{ error: { code: string; message: string } }>('plan');
+    expect(run.exitCode).toBe(2);
+    expect(run.data.error.code).toBe('E_PROJECT_GRAPH');
+    expect(run.data.error.message).toContain('@acme/not-installed');
+    expect(run.data.error.message).toContain('Nx says:');
+    expect(run.data.error.message).not.toMatch(/Require stack|node_modules\/nx\/dist|safe to retry/);
+    expect(run.stderr).not.toContain('safe to retry');
+  });
+});

@@ -223,7 +223,14 @@ async function runNx(workspaceRoot: string, args: readonly string[], what: strin
     });
     return stdout;
   } catch (cause) {
-    const detail = (cause as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') ?? (cause as Error).message;
+    const stderr = (cause as { stderr?: string }).stderr ?? '';
+    const said = nxMessage(stderr);
+    if (said !== undefined) {
+      // Nx explained itself (a plugin in nx.json that is not installed, a broken project file):
+      // the workspace needs fixing, and running again will not help.
+      throw new ProjectGraphError(`could not ${what}: Nx says: ${said}. Fix that in ${workspaceRoot} (\`npx nx graph\` shows it too), then run again.`, { cause, exitCode: 2 });
+    }
+    const detail = stderr.trim().split('\n').slice(-3).join(' ') || (cause as Error).message;
     throw new ProjectGraphError(
       `could not ${what} in ${workspaceRoot}: nx failed (${detail}). Services with a "root" in services.json need no Nx.`,
       { cause },
@@ -231,6 +238,24 @@ async function runNx(workspaceRoot: string, args: readonly string[], what: strin
   } finally {
     await rm(data, { recursive: true, force: true });
   }
+}
+
+/**
+ * What Nx told the user, without its internals: Nx marks its own errors with an "NX" banner and
+ * follows them with require stacks and stack frames that only its developers can act on. Undefined
+ * when Nx printed no such banner (a crash of Node itself, a signal).
+ */
+export function nxMessage(stderr: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const lines = stderr.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
+  const banner = lines.findIndex((line) => /^\s*NX\s{2,}\S/.test(line));
+  if (banner < 0) return undefined;
+  const noise = /^\s*(at\s|- \/|Require stack:|Pass --verbose to see the stacktrace|\^|node:internal)/;
+  const said = [...lines.slice(0, banner).filter((line) => /\S/.test(line) && !noise.test(line) && !/^\s*\{?\s*$/.test(line)).slice(0, 1), ...lines.slice(banner)]
+    .map((line) => line.replace(/^\s*NX\s{2,}/, '').trim())
+    .filter((line) => line !== '' && !noise.test(line));
+  const text = [...new Set(said)].join(' ').replace(/\s+/g, ' ').trim();
+  return text === '' ? undefined : text.length > 600 ? `${text.slice(0, 600)}…` : text;
 }
 
 /** A project and every project it depends on, transitively. */
