@@ -4,12 +4,18 @@
 //     runs `slipway release api --dry-run`), and
 //   - a `release-check` target on each service's own project (`nx affected -t release-check`
 //     then checks only the services a change touches).
-// Adding a service to services.json adds its targets with no other edit.
+// Adding a service to services.json adds its targets with no other edit. The `release` project
+// itself is a project.json that `nx g @slipway/nx-plugin:init` writes (tools/release) when the
+// workspace has none: an inferred project needs a folder of its own, and the workspace root is
+// often a project already.
 //
-// Plain CommonJS on purpose: Nx loads local plugins with require(), and a plugin that needs a
-// transpiler or a build step is one more thing to break in a fresh clone.
-const { existsSync, readFileSync } = require('node:fs');
-const { dirname, join } = require('node:path');
+// Plain JavaScript with JSDoc types, so Nx loads it in this repository with no build step; the
+// published package ships the same modules, with .d.ts, from dist/.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+
+export const name = '@slipway/nx-plugin';
 
 const SERVICES_FILE = 'services.json';
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -48,6 +54,7 @@ function readServices(workspaceRoot) {
  * The Nx project name declared by a project.json or package.json, or undefined.
  * @param {string} workspaceRoot
  * @param {string} file
+ * @returns {string | undefined}
  */
 function projectNameOf(workspaceRoot, file) {
   try {
@@ -59,7 +66,30 @@ function projectNameOf(workspaceRoot, file) {
   }
 }
 
-/** @param {string} shell */
+/**
+ * How targets start the CLI: the workspace's installed `slipway` bin run by node directly (npx
+ * would spend a few hundred milliseconds finding it on every run), else `npx slipway`.
+ * @param {string} workspaceRoot
+ */
+export function slipwayCommand(workspaceRoot) {
+  try {
+    const require = createRequire(join(workspaceRoot, 'package.json'));
+    // Where the CLI is installed, not an import of it: the plugin never loads the CLI's code.
+    // eslint-disable-next-line @nx/enforce-module-boundaries
+    const bin = join(dirname(require.resolve('@slipway/release/package.json')), 'bin', 'slipway.js');
+    if (!existsSync(bin)) return 'npx slipway';
+    const path = relative(workspaceRoot, bin).split(sep).join('/');
+    return `node ${/\s/.test(path) ? JSON.stringify(path) : path}`;
+  } catch {
+    return 'npx slipway';
+  }
+}
+
+/**
+ * @param {string} shell
+ * @param {string} description
+ * @returns {import('@nx/devkit').TargetConfiguration}
+ */
 function runTarget(shell, description) {
   return {
     executor: 'nx:run-commands',
@@ -70,14 +100,14 @@ function runTarget(shell, description) {
 }
 
 /** @type {import('@nx/devkit').CreateNodesV2<SlipwayPluginOptions>} */
-const createNodes = [
+export const createNodes = [
   `{${SERVICES_FILE},**/package.json,**/project.json}`,
   async (files, options, context) => {
     const services = readServices(context.workspaceRoot);
     if (!services) return [];
     const releaseProject = options?.releaseProject ?? 'release';
     const checkTarget = options?.checkTargetName ?? 'release-check';
-    const cli = options?.command ?? 'npx slipway';
+    const cli = options?.command ?? slipwayCommand(context.workspaceRoot);
 
     /** @type {Array<readonly [string, import('@nx/devkit').CreateNodesResult]>} */
     const results = [];
@@ -88,7 +118,7 @@ const createNodes = [
       const name = projectNameOf(context.workspaceRoot, file);
       if (!name) continue;
 
-      /** @type {Record<string, unknown>} */
+      /** @type {Record<string, import('@nx/devkit').TargetConfiguration>} */
       const targets = {};
       if (name === releaseProject) {
         for (const service of services) {
@@ -96,9 +126,12 @@ const createNodes = [
           targets[target] = runTarget(`${cli} release ${service.name}`, `Cut the next release of ${service.name}: slipway release ${service.name}`);
         }
       }
-      for (const service of services.filter((s) => s.project === name)) {
-        targets[services.filter((s) => s.project === name).length > 1 ? `${checkTarget}-${service.name}` : checkTarget] =
-          runTarget(`${cli} check ${service.name}`, `Release readiness of ${service.name}, without writing: slipway check ${service.name}`);
+      const own = services.filter((s) => s.project === name);
+      for (const service of own) {
+        targets[own.length > 1 ? `${checkTarget}-${service.name}` : checkTarget] = runTarget(
+          `${cli} check ${service.name}`,
+          `Release readiness of ${service.name}, without writing: slipway check ${service.name}`,
+        );
       }
       if (Object.keys(targets).length > 0) {
         results.push([file, { projects: { [root]: { targets } } }]);
@@ -107,5 +140,3 @@ const createNodes = [
     return results;
   },
 ];
-
-module.exports = { createNodes, name: '@slipway/nx-plugin' };

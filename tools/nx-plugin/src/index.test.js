@@ -2,9 +2,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
-import plugin from './index.js';
+import { createNodes as plugin } from './index.js';
 
-const [pattern, createNodes] = plugin.createNodes;
+const [pattern, createNodes] = plugin;
 
 async function workspace(files) {
   const root = await mkdtemp(join(tmpdir(), 'slipway-nx-plugin-'));
@@ -61,4 +61,17 @@ it('says which file is broken when services.json is not JSON', async () => {
 it('infers nothing without services.json', async () => {
   const root = await workspace(projects);
   expect(await createNodes(Object.keys(projects), undefined, { workspaceRoot: root })).toEqual([]);
+});
+
+it("runs the workspace's installed CLI with node directly, not through npx", async () => {
+  const root = await workspace({
+    'services.json': { services: { api: { project: 'api' } } },
+    ...projects,
+    'node_modules/@slipway/release/package.json': { name: '@slipway/release', version: '0.1.0', exports: { './package.json': './package.json' } },
+    'node_modules/@slipway/release/bin/slipway.js': '',
+  });
+  const results = await createNodes(['services.json', ...Object.keys(projects)], undefined, { workspaceRoot: root, nxJsonConfiguration: {} });
+  const nodes = Object.fromEntries(results.flatMap(([, r]) => Object.entries(r.projects)));
+  expect(nodes['apps/release'].targets.api.options.command).toBe('node node_modules/@slipway/release/bin/slipway.js release api');
+  expect(nodes['apps/api'].targets['release-check'].options.command).toBe('node node_modules/@slipway/release/bin/slipway.js check api');
 });
