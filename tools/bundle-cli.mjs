@@ -15,9 +15,9 @@
 // with a few stat calls whether the bundle still matches the sources (apps/release/bin/entry.js).
 // The inputs file stays out of the published tarball: installed, the bin runs the bundle as is.
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -66,7 +66,8 @@ async function build(outDir, entry) {
   const esbuild = await import('esbuild');
   mkdirSync(outDir, { recursive: true });
   const outFile = join(outDir, BUNDLE);
-  const tempOut = join(outDir, `.${BUNDLE}.${process.pid}.tmp.mjs`);
+  const tempDir = join(outDir, `.slipway-build-${process.pid}`);
+  const tempOut = join(tempDir, BUNDLE);
   /** path → { size, mtimeMs, sha256? } as read, so what is recorded is what was bundled. */
   const read = new Map();
 
@@ -104,7 +105,15 @@ async function build(outDir, entry) {
       format: 'esm',
       target: 'node20',
       conditions: ['@slipway/source'],
-      outfile: tempOut,
+      // Each command's handler is imported when the command runs (src/commands/lazy.ts): with
+      // splitting, what only some commands need sits in chunks beside the bundle, and a start
+      // parses only what it uses. Chunks go in the same folder, so import.meta.url below means
+      // the same for code in a chunk as in the bundle.
+      splitting: true,
+      outdir: tempDir,
+      entryNames: 'slipway',
+      chunkNames: 'slipway-chunk-[hash]',
+      outExtension: { '.js': '.mjs' },
       plugins: [slipway],
       metafile: true,
       // CommonJS inside an ESM bundle needs a require; harmless when nothing uses it.
@@ -134,7 +143,12 @@ async function build(outDir, entry) {
       inputs.push({ path: relativeTo(outDir, path), size: s.size, mtimeMs: s.mtimeMs, ...(Date.now() - s.mtimeMs < RACY_MS ? { sha256: sha256(bytes) } : {}) });
     }
 
+    // Chunks first (their names carry their content's hash, so none replaces another's), the
+    // bundle that imports them last: a bundle on disk always finds its chunks.
+    const chunks = Object.keys(result.metafile.outputs).map((p) => resolve(root, p)).filter((p) => p !== tempOut);
+    for (const chunk of chunks) renameSync(chunk, join(outDir, basename(chunk)));
     renameSync(tempOut, outFile);
+    removeStaleChunks(outDir, new Set(chunks.map((c) => basename(c))));
     // The bundle's own stat ties this inputs file to this bundle: a bundle from another build
     // (a concurrent install, a half-finished one) never passes for fresh.
     const bundle = statSync(outFile);
@@ -142,7 +156,19 @@ async function build(outDir, entry) {
     writeAtomically(join(outDir, INPUTS), `${JSON.stringify(manifest, null, 1)}\n`);
     return { outFile, inputs: inputs.length };
   } finally {
-    rmSync(tempOut, { force: true });
+    rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Chunks of earlier builds that no bundle imports any more. One younger than a few minutes may
+ * belong to a slipway started just before this build, still to import it: it stays until a later build.
+ */
+function removeStaleChunks(outDir, current) {
+  for (const name of readdirSync(outDir)) {
+    if (!/^slipway-chunk-.*\.mjs$/.test(name) || current.has(name)) continue;
+    const path = join(outDir, name);
+    if (Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -84,7 +84,8 @@ describe('the bundled CLI', () => {
       // The same two levels below the package.json that --version reads as in apps/release/tmp/.
       const copy = join(alone, 'tmp/bundle/slipway.mjs');
       await mkdir(join(alone, 'tmp/bundle'), { recursive: true });
-      await copyFile(join(out, 'slipway.mjs'), copy);
+      // The bundle and the chunks it imports when a command runs, as the package ships them.
+      for (const file of await readdir(out)) if (/^slipway(-chunk-.*)?\.mjs$/.test(file)) await copyFile(join(out, file), join(alone, 'tmp/bundle', file));
       await copyFile(join(app, 'package.json'), join(alone, 'package.json'));
       const ws = await gitWorkspace({ services: { api: { root: 'apps/api' }, web: { root: 'apps/web' } } });
       await ws.release('api/v1.0.0');

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../test/run-cli.js';
 import { COMMANDS } from './command-defs.js';
 import { handlers } from './commands/index.js';
+import { handlerLoaders } from './commands/lazy.js';
 
 const bin = fileURLToPath(new URL('../bin/slipway.js', import.meta.url));
 
@@ -21,6 +22,11 @@ describe('slipway CLI shell', () => {
     const { exitCode, stdout } = await runCli(['--version']);
     expect(exitCode).toBe(0);
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('loads, per command, exactly the handler the programmatic API exports', async () => {
+    expect(Object.keys(handlerLoaders).sort()).toEqual(Object.keys(handlers).sort());
+    for (const [name, load] of Object.entries(handlerLoaders)) expect(await load?.(), name).toBe(handlers[name]);
   });
 
   it.each(COMMANDS.filter((c) => !handlers[c.name]).map((c) => c.name))('`%s` says it is not built yet and exits 2', async (name) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandDef } from './command-defs.js';
-import { handlers } from './commands/index.js';
+import { handlerLoaders } from './commands/lazy.js';
 import type { CommandContext, Env, Handler, TextStream } from './context.js';
 import { NotBuiltError } from './errors.js';
 import { reportError, type ExitCode } from './exit-codes.js';
@@ -26,7 +26,10 @@ function addGlobalOptions(command: Command): Command {
 }
 
 /** Builds the commander program from the command definitions; `onRun` receives each invocation. */
-export function buildProgram(io: Pick<RunIo, 'stdout' | 'stderr'>, onRun: (def: CommandDef, handler: Handler | undefined, cmd: Command) => void): Command {
+export function buildProgram(
+  io: Pick<RunIo, 'stdout' | 'stderr'>,
+  onRun: (def: CommandDef, load: (() => Promise<Handler>) | undefined, cmd: Command) => void,
+): Command {
   // Errors are reported once, by run(); commander only writes help and version.
   const streams = { writeOut: (s: string) => io.stdout.write(s), writeErr: (s: string) => io.stderr.write(s), outputError: () => undefined };
   const program = addGlobalOptions(new Command('slipway'))
@@ -44,7 +47,7 @@ export function buildProgram(io: Pick<RunIo, 'stdout' | 'stderr'>, onRun: (def: 
 
   const groups = new Map<string, Command>();
   for (const def of COMMANDS) {
-    const handler = handlers[def.name];
+    const load = handlerLoaders[def.name];
     const words = def.name.split(' ');
     let parent = program;
     for (const word of words.slice(0, -1)) {
@@ -57,7 +60,7 @@ export function buildProgram(io: Pick<RunIo, 'stdout' | 'stderr'>, onRun: (def: 
       }
       parent = group;
     }
-    const leaf = parent.command(words[words.length - 1] ?? def.name).description(handler ? def.summary : `${def.summary} (not built yet)`);
+    const leaf = parent.command(words[words.length - 1] ?? def.name).description(load ? def.summary : `${def.summary} (not built yet)`);
     for (const arg of def.args) leaf.argument(arg);
     for (const opt of def.options) {
       const option = new Option(opt.flags, opt.description);
@@ -69,7 +72,7 @@ export function buildProgram(io: Pick<RunIo, 'stdout' | 'stderr'>, onRun: (def: 
     addGlobalOptions(leaf)
       .exitOverride()
       .configureOutput(streams)
-      .action((...params: unknown[]) => onRun(def, handler, params[params.length - 1] as Command));
+      .action((...params: unknown[]) => onRun(def, load, params[params.length - 1] as Command));
   }
   return program;
 }
@@ -80,9 +83,9 @@ export function buildProgram(io: Pick<RunIo, 'stdout' | 'stderr'>, onRun: (def: 
  */
 export async function run(argv: readonly string[], io: RunIo): Promise<ExitCode> {
   const wantsJson = argv.includes('--json');
-  let invocation: { def: CommandDef; handler: Handler | undefined; cmd: Command } | undefined;
-  const program = buildProgram(io, (def, handler, cmd) => {
-    invocation = { def, handler, cmd };
+  let invocation: { def: CommandDef; load: (() => Promise<Handler>) | undefined; cmd: Command } | undefined;
+  const program = buildProgram(io, (def, load, cmd) => {
+    invocation = { def, load, cmd };
   });
 
   const fail = (error: unknown): ExitCode => {
@@ -103,11 +106,12 @@ export async function run(argv: readonly string[], io: RunIo): Promise<ExitCode>
   }
   if (!invocation) return 2;
 
-  const { def, handler, cmd } = invocation;
+  const { def, load, cmd } = invocation;
   const globals = cmd.optsWithGlobals<{ json?: boolean; cwd?: string; dryRun?: boolean }>();
   const out = createOutput({ json: globals.json === true, stdout: io.stdout, stderr: io.stderr, env: io.env });
   try {
-    if (!handler) throw new NotBuiltError(def.name);
+    if (!load) throw new NotBuiltError(def.name);
+    const handler = await load();
     const { json: _json, cwd: _cwd, dryRun: _dryRun, ...options } = cmd.opts<Record<string, unknown>>();
     const args: Record<string, string | string[] | undefined> = {};
     def.args.forEach((spec, i) => {
