@@ -53,7 +53,7 @@ export function registryFactory(options: { root: string; insecureRegistries: rea
       const dir = host.slice(OCI_LAYOUT_PREFIX.length);
       return openOciLayout(isAbsolute(dir) ? dir : resolve(options.root, dir));
     }
-    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), credentials });
+    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), insecureHosts: options.insecureRegistries, credentials });
   };
   return (image) => {
     const ref = parseImageRef(image);

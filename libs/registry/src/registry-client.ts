@@ -15,6 +15,11 @@ export interface RegistryClientOptions {
   host: string;
   /** Plain http instead of https (services.json `insecureRegistries`); also allows an http token realm. */
   insecure?: boolean;
+  /**
+   * Other hosts (`host:port`) a redirect may reach over plain http, never with credentials
+   * (services.json `insecureRegistries`). Any other https → http redirect is refused.
+   */
+  insecureHosts?: readonly string[];
   fetch?: typeof globalThis.fetch;
   /** Where credentials come from; anonymous when absent. */
   credentials?: CredentialSource;
@@ -71,6 +76,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const transport = new RegistryTransport({
     host: options.host,
     insecure: options.insecure ?? false,
+    insecureHosts: [...(options.insecureHosts ?? []), ...(options.insecure === true ? [options.host] : [])],
     fetch: options.fetch ?? globalThis.fetch,
     credentials: options.credentials,
     retry,

@@ -47,6 +47,8 @@ export interface RequestEvent {
 export interface TransportOptions {
   host: string;
   insecure: boolean;
+  /** Hosts (`host:port`) that may be spoken to over plain http: services.json `insecureRegistries`. */
+  insecureHosts: readonly string[];
   fetch: typeof globalThis.fetch;
   credentials: CredentialSource | undefined;
   retry: ResolvedRetry;
@@ -265,23 +267,41 @@ export class RegistryTransport {
       const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes, request.stream === true);
       if (!REDIRECTS.has(response.status) || !response.headers.has('location')) return response;
       if (hop >= MAX_REDIRECTS) throw new RegistryError(`${this.host}: too many redirects for ${this.describe(request.url)}`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
-      const next = new URL(response.headers.get('location') as string, url);
-      if (next.host !== this.base.host) {
-        const safeScheme = next.protocol === 'https:' || (next.protocol === 'http:' && this.options.insecure);
-        if (!request.followForeignRedirects || !safeScheme) {
-          throw new RegistryError(`${this.host}: refusing a redirect to ${next.protocol}//${next.host} for ${this.describe(request.url)}`, {
-            host: this.host,
-            code: 'E_REGISTRY_UNSAFE_URL',
-          });
-        }
-        foreign = true;
-      }
+      const next = this.redirectTarget(response.headers.get('location') as string, url, request);
+      // A credential belongs to the exact origin (scheme, host and port) it was issued for.
+      if (next.origin !== this.base.origin) foreign = true;
       if (response.status === 303) {
         method = 'GET';
         body = undefined;
       }
       url = next;
     }
+  }
+
+  /**
+   * Where a redirect may go. Downgrading https to http is refused unless the target host is listed
+   * in insecureRegistries; another origin is refused unless the request allows it (blob downloads
+   * land on CDNs), and is then reached without the Authorization header.
+   */
+  private redirectTarget(location: string, from: URL, request: TransportRequest): URL {
+    let next: URL;
+    try {
+      next = new URL(location, from);
+    } catch {
+      throw new RegistryError(`${this.host}: a redirect for ${this.describe(request.url)} is not a URL`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
+    }
+    const refuse = (why: string) =>
+      new RegistryError(`${this.host}: refusing a redirect to ${next.protocol}//${next.host} for ${this.describe(request.url)}: ${why}`, {
+        host: this.host,
+        code: 'E_REGISTRY_UNSAFE_URL',
+      });
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw refuse('only http and https are followed');
+    if (next.username !== '' || next.password !== '') throw refuse('it carries credentials in its URL');
+    if (from.protocol === 'https:' && next.protocol === 'http:' && !this.options.insecureHosts.includes(next.host)) {
+      throw refuse('it downgrades https to plain http (list the host in insecureRegistries to allow that)');
+    }
+    if (next.origin !== this.base.origin && !request.followForeignRedirects) throw refuse('it names another origin');
+    return next;
   }
 
   private async fetchOnce(
