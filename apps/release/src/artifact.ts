@@ -45,12 +45,12 @@ export async function imageRevision(registry: Registry, repository: string, dige
   let manifest = JSON.parse(Buffer.from((await registry.getManifest(repository, digest)).bytes).toString('utf8')) as {
     mediaType?: string;
     manifests?: { digest: string }[];
-    config?: { digest: string };
+    config?: { digest: string; size?: number };
   };
   const child = manifest.manifests?.[0];
   if (child) manifest = JSON.parse(Buffer.from((await registry.getManifest(repository, child.digest)).bytes).toString('utf8'));
   if (!manifest.config) return undefined;
-  const config = JSON.parse(Buffer.from(await registry.getBlob(repository, manifest.config.digest)).toString('utf8')) as {
+  const config = JSON.parse(Buffer.from(await registry.getBlob(repository, manifest.config.digest, { size: manifest.config.size })).toString('utf8')) as {
     config?: { Labels?: Record<string, string> };
   };
   return config.config?.Labels?.[REVISION_LABEL];

@@ -27,6 +27,7 @@ import {
   RefNotFoundError,
   cloneRepository,
   createGit,
+  redact,
   type CommitInfo,
   type GitIdentity,
   type SourceControl,
@@ -37,7 +38,7 @@ import { PinsRepoError } from './errors.js';
 export type PinsRepoMode = 'checkout' | 'clone';
 
 export interface PinsRepo {
-  /** `pins.repo` as services.json says it. */
+  /** `pins.repo` as services.json says it, userinfo (a token in its URL) replaced by `***`. */
   readonly spec: string;
   readonly mode: PinsRepoMode;
   /** Top of the work tree that commits are made in. */
@@ -96,6 +97,8 @@ function gitEnv(env: NodeJS.ProcessEnv): { env: Record<string, string | undefine
 /** Opens the pins repository under a lock; call `close()` when done (finally). */
 export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> {
   const { root, spec } = input;
+  // The spec may be a URL with a token in it (https://deploybot:ghp_…@host/infra.git): never shown.
+  const shown = redact(spec);
   const { env, secrets } = gitEnv(input.env);
   let mode: PinsRepoMode;
   let dir: string;
@@ -109,12 +112,12 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
   } else {
     const folder = resolve(root, spec);
     if (!(await exists(folder))) {
-      throw new PinsRepoError('E_PINS_REPO', `pins.repo: ${folder} does not exist (services.json "pins.repo": "${spec}")`, 2);
+      throw new PinsRepoError('E_PINS_REPO', `pins.repo: ${folder} does not exist (services.json "pins.repo": "${shown}")`, 2);
     }
     const top = await createGit({ cwd: folder, env, secrets }).workTreeRoot();
     if (top === undefined) {
       if (!(await exists(join(folder, 'HEAD'))) || !(await exists(join(folder, 'objects')))) {
-        throw new PinsRepoError('E_PINS_REPO', `pins.repo "${spec}": ${folder} is not a git repository (nor inside one)`, 2);
+        throw new PinsRepoError('E_PINS_REPO', `pins.repo "${shown}": ${folder} is not a git repository (nor inside one)`, 2);
       }
       mode = 'clone';
       url = folder;
@@ -130,7 +133,7 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
   const release = await acquireLock(`${join(await ensureCacheRoot(root), `pins-${hash(mode === 'clone' ? (url ?? spec) : dir)}`)}.lock`);
   try {
     if (mode === 'clone' && url !== undefined && !(await exists(join(dir, '.git', 'HEAD')))) {
-      input.log?.(`cloning the pins repository ${spec} into ${dir}`);
+      input.log?.(`cloning the pins repository ${shown} into ${dir}`);
       await rm(dir, { recursive: true, force: true });
       await cloneRepository({ url, dir, env, secrets });
     }
@@ -140,13 +143,13 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
       throw new PinsRepoError(
         'E_PINS_REPO',
         mode === 'clone'
-          ? `pins.repo ${spec}: the clone in ${dir} is not on a branch; delete that folder and run again`
-          : `pins.repo "${spec}": ${dir} has a detached HEAD (a tag checkout?), so a promotion has no branch to commit on; check out the branch (git checkout <branch>) or set pins.repo to the repository's URL`,
+          ? `pins.repo ${shown}: the clone in ${dir} is not on a branch; delete that folder and run again`
+          : `pins.repo "${shown}": ${dir} has a detached HEAD (a tag checkout?), so a promotion has no branch to commit on; check out the branch (git checkout <branch>) or set pins.repo to the repository's URL`,
         2,
       );
     }
     const pushes = await git.hasOrigin();
-    return makeRepo({ spec, mode, dir, prefix, git, branch, pushes, release });
+    return makeRepo({ spec: shown, mode, dir, prefix, git, branch, pushes, release });
   } catch (error) {
     await release();
     throw error;

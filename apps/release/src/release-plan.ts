@@ -16,6 +16,7 @@ import {
   type TagInfo,
 } from '@slipway/tag';
 import type { GraphSource } from './adapters/project-graph.js';
+import { own } from '@slipway/config';
 import { normalizeRoot, servicesTouching } from './service-paths.js';
 import { unreleasedCommits, type UnreleasedHistory } from './unreleased-commits.js';
 import type { Workspace } from './workspace.js';
@@ -225,7 +226,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     const nextTagExists = nextTag !== null && tagNames.has(nextTag);
     services.push({
       service,
-      kind: config.services[service]?.kind ?? 'image',
+      kind: own(config.services, service)?.kind ?? 'image',
       roots: roots.get(service) ?? [],
       lastTag: stream.last?.tag ?? null,
       lastVersion: stream.last?.version ?? null,

@@ -53,7 +53,7 @@ export function registryFactory(options: { root: string; insecureRegistries: rea
       const dir = host.slice(OCI_LAYOUT_PREFIX.length);
       return openOciLayout(isAbsolute(dir) ? dir : resolve(options.root, dir));
     }
-    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), credentials });
+    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), insecureHosts: options.insecureRegistries, credentials });
   };
   return (image) => {
     const ref = parseImageRef(image);
@@ -106,7 +106,7 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
       const service = ws.service(name);
       if (service.root !== undefined) return [service.root];
       const projectGraph = await ws.projectGraph();
-      if (!(service.project in projectGraph.roots)) {
+      if (!Object.hasOwn(projectGraph.roots, service.project)) {
         throw new UsageError(`services.${name}.project: no Nx project named "${service.project}" in ${root} (set "project" or "root" in services.json)`);
       }
       return affectingRoots(projectGraph, service.project);

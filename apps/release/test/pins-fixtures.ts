@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { openOciLayout } from '@slipway/registry';
 import { createTempRepo, hermeticGitEnv, makeTestImage, type GitWorkdir, type TempRepo } from '@slipway/testing';
 import { onTestFinished } from 'vitest';
-import { runCli, type CliRun } from './run-cli.js';
+import { PLANTED, runCli, type CliRun } from './run-cli.js';
 
 export const ENVIRONMENTS = {
   staging: {},
@@ -76,7 +76,7 @@ export async function pinsWorkspace(options: PinsWorkspaceOptions = {}): Promise
   });
   onTestFinished(repo.cleanup);
   const pinsRepo = separate ?? repo;
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], NO_COLOR: '1', HOME: repo.root, ...hermeticGitEnv, GITHUB_ACTOR: 'alice' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], NO_COLOR: '1', HOME: repo.root, ...hermeticGitEnv, GITHUB_ACTOR: 'alice', GHCR_TOKEN: PLANTED.ghcrToken };
   const registry = openOciLayout(layoutDir);
   const originGit = (...args: string[]) => pinsRepo.git('-C', pinsRepo.origin, ...args);
 

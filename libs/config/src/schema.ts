@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { own } from './json-depth.js';
 
 // The services.json schema of CONTRACT §1. Strict objects everywhere: a typo must fail loudly,
 // not silently fall back to a default.
@@ -107,7 +108,7 @@ export const servicesFileSchema = z
   })
   .superRefine((config, ctx) => {
     for (const [name, env] of Object.entries(config.environments)) {
-      if (env.after !== undefined && !(env.after in config.environments)) {
+      if (env.after !== undefined && !Object.hasOwn(config.environments, env.after)) {
         ctx.addIssue({
           code: 'custom',
           path: ['environments', name, 'after'],
@@ -129,7 +130,7 @@ export const servicesFileSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['environments', cycle[0], 'after'],
-        input: config.environments[cycle[0]]?.after,
+        input: own(config.environments, cycle[0])?.after,
         message: `environments form a cycle: ${cycle.join(' → ')}`,
       });
     }
@@ -151,12 +152,12 @@ export const servicesFileSchema = z
 function findAfterCycle(environments: Record<string, { after?: string | undefined }>): string[] | undefined {
   for (const start of Object.keys(environments)) {
     const seen = [start];
-    let next = environments[start]?.after;
-    while (next !== undefined && next in environments) {
+    let next = own(environments, start)?.after;
+    while (next !== undefined && Object.hasOwn(environments, next)) {
       if (next === start) return [...seen, next];
       if (seen.includes(next)) break;
       seen.push(next);
-      next = environments[next]?.after;
+      next = own(environments, next)?.after;
     }
   }
   return undefined;

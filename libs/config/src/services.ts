@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { own } from './json-depth.js';
 import type { BuildConfig, ServicesFile } from './schema.js';
 
 export interface ResolvedService {
@@ -20,7 +21,7 @@ export function serviceNames(config: ServicesFile): string[] {
 
 /** One service's settings with every default applied; unknown names are bad input. */
 export function getService(config: ServicesFile, name: string): ResolvedService {
-  const service = config.services[name];
+  const service = own(config.services, name);
   if (!service) {
     throw new ConfigError(`unknown service "${name}" (services.json has: ${serviceNames(config).join(', ')})`, {
       code: 'E_UNKNOWN_SERVICE',
@@ -42,7 +43,7 @@ export function getService(config: ServicesFile, name: string): ResolvedService 
 export function environmentOrder(config: ServicesFile): string[] {
   const names = Object.keys(config.environments);
   const depth = (name: string, seen = new Set<string>()): number => {
-    const after = config.environments[name]?.after;
+    const after = own(config.environments, name)?.after;
     if (after === undefined || seen.has(name)) return 0;
     seen.add(name);
     return 1 + depth(after, seen);

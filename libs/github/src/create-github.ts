@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { GitHubError, GitHubRefExistsError, ReleaseConflictError } from './errors.js';
+import { guardedFetch } from './guarded-fetch.js';
 import type { GitRef } from './errors.js';
 import { installRetry } from './retry.js';
 import type { RetryOptions } from './retry.js';
@@ -16,6 +17,10 @@ export interface GitHubOptions {
   userAgent?: string;
   /** Retrying of transient failures within a call (see installRetry); `{ attempts: 1 }` turns it off. */
   retry?: RetryOptions;
+  /** Per request attempt, connect to last body byte. Default 60 s. */
+  timeoutMs?: number;
+  /** Largest response body read into memory. Default 32 MiB (a page of 100 releases with the longest bodies is about 13 MiB). */
+  maxResponseBytes?: number;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -49,18 +54,41 @@ function toRelease(data: ReleaseData): Release {
   };
 }
 
+function apiUrl(value: string): URL {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url;
+  } catch {
+    // reported below
+  }
+  throw new GitHubError(`the GitHub API URL must be an http(s) URL (GITHUB_API_URL)`, { code: 'E_GITHUB_CONFIG', exitCode: 2 });
+}
+
 export function createGitHub(options: GitHubOptions): ReleaseHost {
   const [owner = '', repo = '', ...extra] = options.repository.split('/');
   if (owner === '' || repo === '' || extra.length > 0) {
     throw new GitHubError(`repository must be "owner/name", got ${JSON.stringify(options.repository)}`, { code: 'E_GITHUB_CONFIG', exitCode: 2 });
   }
   const secrets = [options.token];
+  const api = apiUrl(options.baseUrl ?? 'https://api.github.com');
+  if (api.username !== '' || api.password !== '') {
+    secrets.push(decodeURIComponent(api.password), decodeURIComponent(api.username));
+    api.username = '';
+    api.password = '';
+  }
   const octokit = new Octokit({
     auth: options.token,
     userAgent: options.userAgent ?? 'slipway',
     log: SILENT,
-    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl.replace(/\/+$/, '') }),
-    request: options.fetch === undefined ? {} : { fetch: options.fetch },
+    baseUrl: api.href.replace(/\/+$/, ''),
+    request: {
+      fetch: guardedFetch({
+        fetch: options.fetch ?? globalThis.fetch,
+        api,
+        maxBytes: options.maxResponseBytes ?? 32 * 1024 * 1024,
+        timeoutMs: options.timeoutMs ?? 60_000,
+      }),
+    },
   });
   installRetry(octokit, options.retry);
 

@@ -1,4 +1,5 @@
 import type { Octokit } from '@octokit/rest';
+import { GitHubRefusedError } from './guarded-fetch.js';
 
 export interface RetryOptions {
   /** Tries per request, the first included; default 4. 1 turns retrying off. */
@@ -72,6 +73,8 @@ function retryAfterMs(value: string | undefined, now: number): number | undefine
 /** Whether a failure is worth another try, and how long the server asked us to wait. */
 function judge(error: unknown, now: number): Verdict | undefined {
   if (error instanceof TruncatedResponseError) return { ambiguous: true };
+  // A request the guarded fetch refused (another origin, a body too large) fails the same way again.
+  if (error instanceof Error && error.cause instanceof GitHubRefusedError) return undefined;
   const e = (typeof error === 'object' && error !== null ? error : {}) as FailureLike;
   // No response at all (refused, reset, timed out): Octokit says 500 without a response.
   if (!e.response) return { ambiguous: true };

@@ -32,6 +32,8 @@ function classify(status: number | undefined, headers: Record<string, string | u
  */
 export function translateError(error: unknown, secrets: readonly string[], fallback: { method: string; path: string }): GitHubError {
   if (error instanceof GitHubError) return error;
+  // Refused or timed out by the guarded fetch; Octokit wraps it as a RequestError's cause.
+  if (error instanceof Error && error.cause instanceof GitHubError) return error.cause;
   const clean = (s: string) => redact(s, secrets);
   if (!isOctokitError(error)) {
     const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { ResolvedService } from '@slipway/config';
+import { own, type ResolvedService } from '@slipway/config';
 import { assertDigest, assertPromotion, formatTimestamp, isFloatingTag } from '@slipway/pins';
 import type { CommandContext, Handler } from '../context.js';
 import { PolicyError, UsageError } from '../errors.js';
@@ -54,7 +54,7 @@ export interface PromotionResult {
 
 function refuseStagingOnly(ws: Workspace, environment: string, tag: string | undefined): void {
   // CONTRACT §2: an X.Y.Z-staging.N build deploys to the staging line only; later environments take X.Y.Z.
-  if (tag === undefined || ws.config.environments[environment]?.after === undefined) return;
+  if (tag === undefined || own(ws.config.environments, environment)?.after === undefined) return;
   if (tryClassify(ws, tag)?.kind === 'staging') {
     throw new PolicyError('E_STAGING_ONLY', `${tag} is a staging build: it deploys only to the first environment; promote its X.Y.Z release to ${environment}`);
   }
@@ -105,7 +105,7 @@ export const promote: Handler = async ({ args, options }, ctx) => {
   const approvedBy = stringList(options['approvedBy']);
   const source = await resolveSource(ws, service, options, ctx.processCwd);
   refuseStagingOnly(ws, environment, source.tag);
-  const gate = ws.config.environments[environment];
+  const gate = own(ws.config.environments, environment);
   const from = gate?.after ?? 'release';
 
   const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (repo, state) => ({

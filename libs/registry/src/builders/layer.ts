@@ -14,6 +14,9 @@ import { BuildError } from './errors.js';
 import { collectFolder, normalizePrefix } from './folder.js';
 import type { BuiltImage, ImageBlob } from './image.js';
 
+/** The largest base image config read (configs are kilobytes; the spec sets no limit). */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 export const OCI_LABELS = {
   source: 'org.opencontainers.image.source',
   revision: 'org.opencontainers.image.revision',
@@ -148,7 +151,11 @@ async function loadBase(base: LayerBase, platform: Platform): Promise<BaseImage>
   if (!isObject(configDescriptor) || typeof configDescriptor.digest !== 'string') {
     throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label} is not an image manifest (no config)`);
   }
-  const config = parse(await base.registry.getBlob(base.repository, configDescriptor.digest), `base config ${label}`);
+  // An image config is JSON metadata, kilobytes in practice: a base that declares more is not read.
+  if (typeof configDescriptor.size !== 'number' || !Number.isSafeInteger(configDescriptor.size) || configDescriptor.size < 0 || configDescriptor.size > MAX_CONFIG_BYTES) {
+    throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label}: its config declares ${String(configDescriptor.size)} bytes; at most ${MAX_CONFIG_BYTES} are read`);
+  }
+  const config = parse(await base.registry.getBlob(base.repository, configDescriptor.digest, { size: configDescriptor.size }), `base config ${label}`);
   if (config['os'] !== platform.os || config['architecture'] !== platform.architecture) {
     throw new BuildError(
       'layer',
