@@ -2,25 +2,35 @@
 // exactly one pushed commit even when many run at once.
 //
 // `pins.repo` is either
-//   - a checkout: "." (this workspace) or the path of a folder inside a work tree. Promotions are
-//     committed there, on its checked-out branch, and pushed to its `origin` (credentials are that
-//     checkout's, so actions/checkout's token works). Without an origin they stay local commits
-//     (the embedded default). A detached HEAD (a tag checkout) can't take commits: check out the
-//     branch, or point pins.repo at the repository's URL.
+//   - a checkout: "." (this workspace) or the path of a folder inside a work tree. With an `origin`,
+//     origin's branch (the one checked out) is the pins repository: reads and plans see what origin
+//     has, and a promotion is committed on top of it in a linked work tree of Slipway's own
+//     (`<root>/.slipway/cache/pins-wt-<hash>`, nothing checked out but the pin files) and pushed
+//     from there. The user's branch, index and files are never touched: no rebase, no stash, and
+//     none of their commits is ever pushed. The linked work tree shares the checkout's config, so
+//     its credentials (actions/checkout's token) push. Without an origin, the checkout's branch is
+//     the record and promotions are committed there (the embedded default), refusing a pin file
+//     with uncommitted changes rather than overwriting it. A detached HEAD (a tag checkout) names no
+//     branch: check out the branch, or point pins.repo at the repository's URL.
 //   - a git URL or the path of a bare repository: cloned once into
-//     `<root>/.slipway/cache/pins-<hash>` and reset to origin's branch before every use, so a
-//     crashed run never leaves a commit behind that a later run would push.
+//     `<root>/.slipway/cache/pins-<hash>` and reset to origin's branch before every use.
+//
+// A promotion is done only when origin has it: every attempt starts again from origin's branch, so
+// a run killed between its commit and its push leaves nothing a later run could mistake for done.
+// A pin path is written only when every folder on the way is a real folder inside the pins
+// repository, in git and on disk: a symlink (or a submodule) on the way is refused before anything
+// is written.
 //
 // Concurrency: a lock file beside the cache serializes slipway processes sharing one workspace;
-// different machines race on origin. A push refused as non-fast-forward drops our commit, syncs
-// with origin and re-plans from the new pins (re-running the pure updater on the new file instead
-// of a textual rebase), so two promotions of the same file both land, one after the other, and
-// the gates are evaluated against what is really there.
+// different machines race on origin. A push refused as non-fast-forward starts again from the new
+// origin and re-plans from the new pins (re-running the pure updater on the new file instead of a
+// textual rebase), so two promotions of the same file both land, one after the other, and the
+// gates are evaluated against what is really there.
 
 import { createHash, randomInt } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   NonFastForwardError,
@@ -32,6 +42,7 @@ import {
   type SourceControl,
 } from '@slipway/git';
 import { cacheRoot, ensureCacheRoot } from './cache-root.js';
+import { crashPoint } from './crash-point.js';
 import { PinsRepoError } from './errors.js';
 
 export type PinsRepoMode = 'checkout' | 'clone';
@@ -40,27 +51,34 @@ export interface PinsRepo {
   /** `pins.repo` as services.json says it. */
   readonly spec: string;
   readonly mode: PinsRepoMode;
-  /** Top of the work tree that commits are made in. */
+  /** Top of the checkout, or of the cache clone. */
   readonly dir: string;
+  /** git in `dir`: its config says who commits. */
   readonly git: SourceControl;
-  /** The branch promotions are committed on; undefined on a detached HEAD (reading only). */
+  /** The branch promotions land on; undefined on a detached HEAD (reading only). */
   readonly branch: string | undefined;
   /** Whether commits are pushed (an `origin` remote exists). */
   readonly pushes: boolean;
-  /** A `pins.path` expansion (relative to the pins folder) as a path from the top of the work tree. */
+  /** A `pins.path` expansion (relative to the pins folder) as a path from the top of the repository. */
   path(pinPath: string): string;
-  /** A file at HEAD (path from the top); undefined when absent. */
+  /** A file at the commit `refresh()` chose (path from the top); undefined when absent. */
   read(path: string): Promise<string | undefined>;
   /** A file at `commit`. */
   readAt(commit: string, path: string): Promise<string | undefined>;
-  /** Commits touching `paths`, newest first. */
+  /** Many files at once (one git call). */
+  readMany(requests: readonly { commit: string; path: string }[]): Promise<(string | undefined)[]>;
+  /** Commits touching `paths` up to the commit `refresh()` chose, newest first. */
   log(paths: readonly string[]): Promise<CommitInfo[]>;
-  /** Brings the work tree to origin's branch before a write (checkout: rebase local commits onto it; clone: reset). */
-  sync(): Promise<void>;
-  /** What reading needs: clone mode fetches and resets its cache; a checkout is read as it is. */
+  /** Chooses what reads and the next commit build on: origin's branch, fetched now; HEAD without an origin. */
   refresh(): Promise<void>;
-  /** Removes `commit` (the tip) again after a refused push. */
-  drop(commit: string): Promise<void>;
+  /**
+   * Writes `change` on top of the refreshed commit and commits it, in Slipway's own work tree when
+   * there is an origin. Refuses (PinsRepoError, exit 2) a path through a symlink or a submodule,
+   * and, in a checkout without origin, a pin file with uncommitted changes. Undefined: nothing changed.
+   */
+  commit(change: PinChange): Promise<string | undefined>;
+  /** Pushes `commit` (made by `commit()`) to origin's branch; NonFastForwardError when origin moved on. */
+  push(commit: string): Promise<void>;
   /** Releases the lock. */
   close(): Promise<void>;
 }
@@ -122,12 +140,14 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
     } else {
       mode = 'checkout';
       dir = top;
-      prefix = relative(top, folder).split(sep).join('/');
+      // git answers with the real path; so must the folder, or a symlinked pins.repo loses its prefix.
+      prefix = relative(await realpath(top), await realpath(folder)).split(sep).join('/');
       if (prefix.startsWith('..')) prefix = '';
     }
   }
 
-  const release = await acquireLock(`${join(await ensureCacheRoot(root), `pins-${hash(mode === 'clone' ? (url ?? spec) : dir)}`)}.lock`);
+  const cache = await ensureCacheRoot(root);
+  const release = await acquireLock(`${join(cache, `pins-${hash(mode === 'clone' ? (url ?? spec) : dir)}`)}.lock`);
   try {
     if (mode === 'clone' && url !== undefined && !(await exists(join(dir, '.git', 'HEAD')))) {
       input.log?.(`cloning the pins repository ${spec} into ${dir}`);
@@ -146,7 +166,8 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
       );
     }
     const pushes = await git.hasOrigin();
-    return makeRepo({ spec, mode, dir, prefix, git, branch, pushes, release });
+    const writer = mode === 'checkout' && pushes ? join(cache, `pins-wt-${hash(dir)}`) : dir;
+    return makeRepo({ spec, mode, dir, prefix, git, branch, pushes, writer, gitOptions: { env, secrets }, release });
   } catch (error) {
     await release();
     throw error;
@@ -161,10 +182,21 @@ function makeRepo(state: {
   git: SourceControl;
   branch: string | undefined;
   pushes: boolean;
+  /** Where commits are made: the clone, the checkout without origin, or Slipway's linked work tree. */
+  writer: string;
+  gitOptions: { env: Record<string, string | undefined>; secrets: string[] };
   release: () => Promise<void>;
 }): PinsRepo {
-  const { spec, mode, dir, prefix, git, branch, pushes } = state;
+  const { spec, mode, dir, prefix, git, branch, pushes, writer } = state;
+  const ownTree = writer !== dir;
+  const writerGit = ownTree ? createGit({ cwd: writer, ...state.gitOptions }) : git;
+  let base: string | undefined;
   let closed = false;
+
+  function refreshed(): string {
+    if (base === undefined) throw new Error('pins repository read before refresh()');
+    return base;
+  }
 
   async function fetchTip(): Promise<string> {
     if (branch === undefined) throw new PinsRepoError('E_PINS_REPO', `pins.repo ${spec}: no branch checked out in ${dir}`, 2);
@@ -177,6 +209,60 @@ function makeRepo(state: {
         });
       }
       throw error;
+    }
+  }
+
+  /** Slipway's linked work tree of the checkout, at `commit` with the index of it and no files checked out. */
+  async function prepareOwnTree(commit: string): Promise<void> {
+    const top = await writerGit.workTreeRoot().catch(() => undefined);
+    if (top === undefined || (await realpath(top)) !== (await realpath(writer))) {
+      await rm(writer, { recursive: true, force: true });
+      await git.addWorktree({ dir: writer, commit });
+    }
+    await writerGit.reset(commit, 'mixed');
+  }
+
+  /** Refuses a pin path that is not a plain file in plain folders of the pins repository, in git and on disk. */
+  async function checkWritable(paths: readonly string[], at: string): Promise<void> {
+    const steps = paths.map((path) => path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/')));
+    const entries = await git.treeEntries(at, steps.flat());
+    const refuse = (path: string, step: string, what: string): never => {
+      throw new PinsRepoError(
+        'E_PINS_PATH',
+        `${step} is ${what}, so the pin ${path} would be written outside the pins repository (${spec}); pins are written only in real folders of it: replace ${step} with a folder, or change pins.path`,
+        2,
+      );
+    };
+    for (const [i, path] of paths.entries()) {
+      for (const step of steps[i] ?? []) {
+        const entry = entries.get(step);
+        const last = step === path;
+        if (entry === undefined) continue;
+        if (entry.mode === '120000') refuse(path, step, `a symlink in ${at.slice(0, 12)}`);
+        if (entry.mode === '160000') refuse(path, step, `a submodule in ${at.slice(0, 12)}`);
+        if (!last && entry.type !== 'tree') refuse(path, step, `a file in ${at.slice(0, 12)}`);
+        if (last && entry.type !== 'blob') refuse(path, step, `a folder in ${at.slice(0, 12)}`);
+      }
+      for (const step of steps[i] ?? []) {
+        const found = await lstat(join(writer, step)).catch(() => undefined);
+        if (found === undefined) break;
+        if (found.isSymbolicLink()) refuse(path, step, `a symlink in ${writer}`);
+        if (step !== path && !found.isDirectory()) refuse(path, step, `a file in ${writer}`);
+        if (step === path && !found.isFile()) refuse(path, step, `not a regular file in ${writer}`);
+      }
+    }
+  }
+
+  /** In the user's own checkout (no origin): a pin file with uncommitted changes is theirs, or a crash's; never overwrite it. */
+  async function checkClean(paths: readonly string[]): Promise<void> {
+    const changed = new Set((await git.workTreeState())?.changed ?? []);
+    const dirty = paths.filter((p) => changed.has(p));
+    if (dirty.length > 0) {
+      throw new PinsRepoError(
+        'E_PINS_DIRTY',
+        `${dirty.join(', ')} in ${dir} ${dirty.length === 1 ? 'has' : 'have'} changes that are not committed (a hand edit, or a promotion killed before its commit); commit ${dirty.length === 1 ? 'it' : 'them'}, or remove ${dirty.length === 1 ? 'it' : 'them'} (git checkout -- <path> for a tracked file, rm for a new one), then run again`,
+        2,
+      );
     }
   }
 
@@ -194,22 +280,29 @@ function makeRepo(state: {
       }
       return joined;
     },
-    read: (path) => git.readFileAt({ commit: 'HEAD', path }),
+    read: (path) => git.readFileAt({ commit: refreshed(), path }),
     readAt: (commit, path) => git.readFileAt({ commit, path }),
-    log: (paths) => git.logBetween({ to: 'HEAD', paths }),
-    async sync() {
-      if (mode === 'clone') {
-        await git.reset(await fetchTip(), 'hard');
-      } else if (pushes) {
-        const tip = await fetchTip();
-        if (!(await git.isAncestor(tip, 'HEAD'))) await git.pullRebase(branch ?? '');
-      }
-    },
+    readMany: (requests) => git.readFilesAt(requests),
+    log: (paths) => git.logBetween({ to: refreshed(), paths }),
     async refresh() {
-      if (mode === 'clone') await git.reset(await fetchTip(), 'hard');
+      if (!pushes) {
+        base = await git.resolveCommit('HEAD');
+        return;
+      }
+      base = await fetchTip();
+      if (mode === 'clone') await git.reset(base, 'hard');
     },
-    async drop(commit) {
-      await git.reset(`${commit}^`, mode === 'clone' ? 'hard' : 'keep');
+    async commit(change) {
+      const at = refreshed();
+      const paths = change.files.map((f) => f.path);
+      if (ownTree) await prepareOwnTree(at);
+      await checkWritable(paths, at);
+      if (!pushes) await checkClean(paths);
+      for (const file of change.files) await writeInside(writer, file.path, file.content);
+      return writerGit.commitFiles({ paths, message: change.message, author: change.author, committer: change.committer });
+    },
+    async push(commit) {
+      await writerGit.push(branch ?? '', commit);
     },
     async close() {
       if (closed) return;
@@ -235,7 +328,7 @@ export interface Planned<T> {
 }
 
 export interface Landed<T> extends Planned<T> {
-  /** The commit now on the branch; undefined when nothing changed or on a dry run. */
+  /** The commit now on origin's branch (or the checkout's, without origin); undefined when nothing changed or on a dry run. */
   commit: string | undefined;
   pushed: boolean;
   attempts: number;
@@ -244,15 +337,15 @@ export interface Landed<T> extends Planned<T> {
 export const PUSH_ATTEMPTS = 8;
 
 /**
- * Plans against the current pins, commits the change and pushes it; a push refused because origin
- * moved drops the commit, syncs and plans again, at most `attempts` times with jittered backoff.
- * Each loser of a race is beaten by one winner's push, so with N concurrent writers N attempts
- * always suffice. A dry run plans once (after refresh) and writes nothing.
+ * Plans against origin's pins, commits the change on top of them and pushes exactly that commit; a
+ * push refused because origin moved starts again from the new origin and plans again, at most
+ * `attempts` times with jittered backoff. Each loser of a race is beaten by one winner's push, so
+ * with N concurrent writers N attempts always suffice. A dry run plans once and writes nothing.
  */
 export async function landChange<T>(
   repo: PinsRepo,
   plan: () => Promise<Planned<T>>,
-  options: { dryRun: boolean; attempts?: number; log?: (message: string) => void },
+  options: { dryRun: boolean; env: NodeJS.ProcessEnv; attempts?: number; log?: (message: string) => void },
 ): Promise<Landed<T>> {
   if (options.dryRun) {
     await repo.refresh();
@@ -260,23 +353,16 @@ export async function landChange<T>(
   }
   const attempts = options.attempts ?? PUSH_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
-    await repo.sync();
+    await repo.refresh();
     const planned = await plan();
-    const { change } = planned;
-    if (!change) return { ...planned, commit: undefined, pushed: false, attempts: attempt };
-    for (const file of change.files) await writeAtomic(join(repo.dir, file.path), file.content);
-    const commit = await repo.git.commitFiles({
-      paths: change.files.map((f) => f.path),
-      message: change.message,
-      author: change.author,
-      committer: change.committer,
-    });
+    if (!planned.change) return { ...planned, commit: undefined, pushed: false, attempts: attempt };
+    const commit = await repo.commit(planned.change);
+    crashPoint(options.env, 'promotion:commit');
     if (commit === undefined || !repo.pushes) return { ...planned, commit, pushed: false, attempts: attempt };
     try {
-      await repo.git.push(repo.branch ?? '');
+      await repo.push(commit);
       return { ...planned, commit, pushed: true, attempts: attempt };
     } catch (error) {
-      await repo.drop(commit);
       if (!(error instanceof NonFastForwardError)) throw error;
       if (attempt >= attempts) {
         throw new PinsRepoError(
@@ -297,9 +383,23 @@ function backoff(attempt: number): number {
   return randomInt(10, 10 + Math.min(1600, 50 * 2 ** (attempt - 1)));
 }
 
-async function writeAtomic(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.slipway-${process.pid}-${randomInt(1e9)}.tmp`;
+/**
+ * Writes `path` (from the top of `top`) through a temporary file and a rename, creating its folders
+ * one at a time and refusing any that is not a real folder: the last line of defence against a
+ * symlink appearing on the way after the checks (mkdir -p would follow it).
+ */
+async function writeInside(top: string, path: string, content: string): Promise<void> {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const folder = join(top, ...parts.slice(0, i));
+    const found = await lstat(folder).catch(() => undefined);
+    if (found === undefined) await mkdir(folder).catch((error: NodeJS.ErrnoException) => (error.code === 'EEXIST' ? undefined : Promise.reject(error)));
+    else if (!found.isDirectory()) {
+      throw new PinsRepoError('E_PINS_PATH', `${parts.slice(0, i).join('/')} in ${top} is not a real folder; nothing was written`, 2);
+    }
+  }
+  const target = join(top, path);
+  const temp = `${target}.slipway-${process.pid}-${randomInt(1e9)}.tmp`;
   const handle = await open(temp, 'w');
   try {
     await handle.writeFile(content);
@@ -307,7 +407,7 @@ async function writeAtomic(path: string, content: string): Promise<void> {
   } finally {
     await handle.close();
   }
-  await rename(temp, path);
+  await rename(temp, target);
 }
 
 const LOCK_WAIT_MS = 120_000;

@@ -144,7 +144,7 @@ export async function landPromotion(
         const state = await readPinState(repo, ws, service);
         return planPromotion({ ws, state, environment, ...(await target(repo, state)), approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
       },
-      { dryRun: ctx.dryRun, log },
+      { dryRun: ctx.dryRun, env: ws.env, log },
     );
     return { result: { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed }, branch: repo.branch };
   } finally {
