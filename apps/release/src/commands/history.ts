@@ -25,6 +25,11 @@ export const history: Handler = async ({ args, options }, ctx) => {
   }
 
   const data = { service: service.name, environment: environment ?? null, promotions };
+  for (const r of promotions.filter((p) => p.pinned !== p.digest)) {
+    ctx.out.warn(
+      `commit ${r.commit.slice(0, 12)} claims ${shortDigest(r.digest)} in ${r.environment}, but its pin file ${r.pinned === null ? 'was not changed by it' : `holds ${shortDigest(r.pinned)}`}; the gates go by the file`,
+    );
+  }
   if (promotions.length === 0) {
     return { data, human: `no promotions of ${service.name}${environment ? ` in ${environment}` : ''} in the pins repository (${ws.config.pins.repo})` };
   }

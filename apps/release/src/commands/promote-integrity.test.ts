@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePin } from '@slipway/pins';
+import { parsePin, parseTrailers } from '@slipway/pins';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { json, pinsWorkspace, type PinsWorkspace } from '../../test/pins-fixtures.js';
 
@@ -24,6 +24,20 @@ function slipway(ws: PinsWorkspace, args: string[], env: NodeJS.ProcessEnv = {})
     });
   });
 }
+
+const pinText = (digest: string, extra: Record<string, string> = {}) =>
+  Object.entries({
+    service: 'api',
+    environment: 'canary',
+    image: 'x/api',
+    digest,
+    promotedAt: '2026-11-21T10:00:00Z',
+    promotedBy: 'mallory',
+    from: 'staging',
+    ...extra,
+  })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n') + '\n';
 
 async function outsideDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-outside-'));
@@ -155,5 +169,53 @@ describe('4. a pin path that leads out of the pins repository through a symlink'
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(parsePin((await ws.originFile('deploy/staging/api.yaml')) ?? '').digest).toBe(D('a'));
     expect(await readdir(outside)).toEqual([]);
+  });
+});
+
+describe('5. the environment gate reads what the pin files held, not what trailers claim', () => {
+  it.each(MODES)('pins.repo %s: a forged Slipway-Digest on a canary commit does not open production', async (mode) => {
+    const ws = await pinsWorkspace({ pins: mode });
+    const real = D('1');
+    const forged = D('f');
+    for (const env of ['staging', 'canary']) expect((await ws.run(['promote', 'api', '--to', env, '--digest', real])).exitCode).toBe(0);
+    const forger = await ws.pinsRepo.clone('forger');
+    await forger.commit(
+      `promote api sha256:ffffffffffff to canary\n\nSlipway-Service: api\nSlipway-Environment: canary\nSlipway-Digest: ${forged}\nSlipway-From: staging\n`,
+      { 'deploy/canary/api.yaml': pinText(real) },
+    );
+    await forger.push('HEAD:main');
+    const before = await ws.originLog();
+
+    const r = await ws.run(['promote', 'api', '--to', 'production', '--digest', forged, '--approved-by', 'release-manager', '--json']);
+    expect(r.exitCode, r.stdout).toBe(3);
+    expect(json<{ error: { code: string; message: string } }>(r).error.message).toMatch(/production accepts only a digest that went through canary/);
+    expect(await ws.originLog()).toEqual(before);
+    // The real one still goes through, and the forged commit stays in the audit record as written.
+    expect((await ws.run(['promote', 'api', '--to', 'production', '--digest', real, '--approved-by', 'release-manager'])).exitCode).toBe(0);
+    const read = await ws.run(['history', 'api', '--env', 'canary', '--json']);
+    expect(json<{ promotions: { digest: string; pinned: string | null }[] }>(read).promotions).toEqual([
+      expect.objectContaining({ digest: forged, pinned: real }),
+      expect.objectContaining({ digest: real, pinned: real }),
+    ]);
+    expect(read.stderr).toMatch(/warning: commit [0-9a-f]{12} claims sha256:ffffffffffff in canary, but its pin file holds sha256:111111111111; the gates go by the file/);
+  });
+
+  it('rollback returns to a digest the environment held, never to one a forged trailer names', async () => {
+    const ws = await pinsWorkspace();
+    const [d1, d2, forged] = [D('1'), D('2'), D('f')];
+    for (const d of [d1, d2]) expect((await ws.run(['promote', 'api', '--to', 'staging', '--digest', d])).exitCode).toBe(0);
+    const forger = await ws.pinsRepo.clone('forger');
+    await forger.commit(
+      `promote api sha256:ffffffffffff to staging\n\nSlipway-Service: api\nSlipway-Environment: staging\nSlipway-Digest: ${forged}\nSlipway-From: release\n`,
+      { 'deploy/staging/api.yaml': pinText(d2, { environment: 'staging', from: 'release' }) },
+    );
+    await forger.push('HEAD:main');
+
+    const r = await ws.run(['rollback', 'api', '--env', 'staging', '--json']);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(json(r)).toMatchObject({ digest: d1 });
+    expect(parseTrailers((await ws.originMessages())[0] ?? '')).toMatchObject({ digest: d1, from: 'rollback' });
+    const named = await ws.run(['rollback', 'api', '--env', 'staging', '--to', '9.9.9']);
+    expect(named.exitCode).toBe(2);
   });
 });

@@ -4,7 +4,7 @@ import { assertDigest, assertPromotion, formatTimestamp, isFloatingTag } from '@
 import type { CommandContext, Handler } from '../context.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { readReleaseManifest } from '../manifest.js';
-import { landChange, openPinsRepo, type PinsRepo, type Planned } from '../pins-repo.js';
+import { landChange, openPinsRepo, type Planned } from '../pins-repo.js';
 import {
   currentDigests,
   describeDigest,
@@ -108,10 +108,10 @@ export const promote: Handler = async ({ args, options }, ctx) => {
   const gate = ws.config.environments[environment];
   const from = gate?.after ?? 'release';
 
-  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (repo, state) => ({
+  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (state) => ({
     digest: source.digest,
     image: source.image,
-    known: source.via === 'digest' ? await describeDigest(repo, ws, state, source.digest) : { version: source.version, tag: source.tag, imageTag: source.imageTag },
+    known: source.via === 'digest' ? describeDigest(state, source.digest) : { version: source.version, tag: source.tag, imageTag: source.imageTag },
     from,
   }));
   const next = Object.entries(ws.config.environments).find(([, e]) => e.after === environment)?.[0];
@@ -120,7 +120,7 @@ export const promote: Handler = async ({ args, options }, ctx) => {
 };
 
 /** What a promotion pins, chosen against the pins repo's current state (read again on every retry). */
-export type PromotionTarget = (repo: PinsRepo, state: PinState) => Promise<Pick<PlanInput, 'digest' | 'image' | 'known' | 'from'>>;
+export type PromotionTarget = (state: PinState) => Promise<Pick<PlanInput, 'digest' | 'image' | 'known' | 'from'>>;
 
 /**
  * The GitOps half shared by promote and rollback: open the pins repo, plan the change against its
@@ -142,7 +142,7 @@ export async function landPromotion(
       repo,
       async () => {
         const state = await readPinState(repo, ws, service);
-        return planPromotion({ ws, state, environment, ...(await target(repo, state)), approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
+        return planPromotion({ ws, state, environment, ...(await target(state)), approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
       },
       { dryRun: ctx.dryRun, env: ws.env, log },
     );
