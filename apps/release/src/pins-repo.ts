@@ -285,7 +285,8 @@ function makeRepo(state: {
     readMany: (requests) => git.readFilesAt(requests),
     log: (paths) => git.logBetween({ to: refreshed(), paths }),
     async refresh() {
-      if (!pushes) {
+      // A detached checkout names no branch of origin to read: it is read as it is (writing needs a branch).
+      if (!pushes || branch === undefined) {
         base = await git.resolveCommit('HEAD');
         return;
       }

@@ -46,7 +46,8 @@ function imageTagOf(ws: Workspace, pinned: Pinned, service: ReturnType<typeof im
 }
 
 /**
- * `slipway status [service…]`: per service and environment, what the pins repository pins at HEAD —
+ * `slipway status [service…]`: per service and environment, what the pins repository pins (origin's
+ * branch, fetched now; the checkout itself when it has no origin) —
  * version, digest, when, by whom — and whether the registry's tag for that version still resolves
  * to the pinned digest. An unreachable registry makes drift `unknown` with a warning; the table is
  * still printed and the exit code stays 0 (drift is reported, not an error).
