@@ -84,6 +84,10 @@ describe('2. a promotion pushes exactly its own commit', () => {
     expect(await ws.repo.revParse()).toBe(wip);
     expect(await ws.repo.git('status', '--porcelain', '--untracked-files=all', '--', '.', ':!.slipway')).toBe(statusBefore);
     expect(await ws.repo.git('diff', '--cached', '--name-only')).toBe('apps/api/staged.js');
+
+    const human = await ws.run(['promote', 'api', '--to', 'canary', '--digest', D('a')]);
+    expect(human.stdout).toMatch(/pushed to origin\/main \(this checkout is untouched: git pull --ff-only to see it\)$/m);
+    expect(await ws.repo.revParse()).toBe(wip);
   });
 });
 

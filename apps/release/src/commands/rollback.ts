@@ -55,9 +55,9 @@ export const rollback: Handler = async ({ args, options }, ctx) => {
   if (to !== undefined) releaseTagInfo(ws, service, to); // a malformed version is bad input before anything is opened
   const approvedBy = stringList(options['approvedBy']);
 
-  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (state) => {
+  const { result, branch, checkout } = await landPromotion(ws, ctx, service, environment, approvedBy, async (state) => {
     const digest = await target(ws, state, environment, to);
     return { digest, image: service.image, known: describeDigest(state, digest), from: 'rollback' };
   });
-  return { data: result, human: describePromotion(result, branch) };
+  return { data: result, human: describePromotion(result, branch, checkout) };
 };
