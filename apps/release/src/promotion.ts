@@ -16,7 +16,7 @@ import {
 import { isNotFound } from '@slipway/registry';
 import { classifyTag, releaseTag, type TagInfo } from '@slipway/tag';
 import { NotPublishedError, UsageError } from './errors.js';
-import type { PinChange, PinsRepo } from './pins-repo.js';
+import type { PinChange, PinsRepo } from './adapters/pins-repo.js';
 import type { Workspace } from './workspace.js';
 
 /** One promotion commit read back from its trailers (CONTRACT §5). */

@@ -1,6 +1,6 @@
 import type { Handler } from '../context.js';
 import { table } from '../output.js';
-import { openPinsRepo } from '../pins-repo.js';
+import { openPinsRepo } from '../adapters/pins-repo.js';
 import { imageService, readPinState, requireEnvironment, shortDigest, type PromotionRecord } from '../promotion.js';
 import { openWorkspace } from '../workspace.js';
 

@@ -4,7 +4,7 @@ import { assertDigest, assertPromotion, formatTimestamp, isFloatingTag } from '@
 import type { CommandContext, Handler } from '../context.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { readReleaseManifest } from '../manifest.js';
-import { landChange, openPinsRepo, type Planned } from '../pins-repo.js';
+import { landChange, openPinsRepo, type Planned } from '../adapters/pins-repo.js';
 import {
   currentDigests,
   describeDigest,

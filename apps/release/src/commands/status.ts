@@ -2,7 +2,7 @@ import type { Pinned } from '@slipway/pins';
 import { isNotFound } from '@slipway/registry';
 import type { Handler } from '../context.js';
 import { table } from '../output.js';
-import { openPinsRepo } from '../pins-repo.js';
+import { openPinsRepo } from '../adapters/pins-repo.js';
 import { imageService, readPinState, releaseTagInfo, shortDigest, tryClassify } from '../promotion.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 

@@ -41,9 +41,9 @@ import {
   type GitIdentity,
   type SourceControl,
 } from '@slipway/git';
-import { cacheRoot, ensureCacheRoot } from './cache-root.js';
-import { crashPoint } from './crash-point.js';
-import { PinsRepoError } from './errors.js';
+import { cacheRoot, ensureCacheRoot } from '../cache-root.js';
+import { crashPoint } from '../crash-point.js';
+import { PinsRepoError } from '../errors.js';
 
 export type PinsRepoMode = 'checkout' | 'clone';
 
