@@ -167,7 +167,7 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
     }
     const pushes = await git.hasOrigin();
     const writer = mode === 'checkout' && pushes ? join(cache, `pins-wt-${hash(dir)}`) : dir;
-    return makeRepo({ spec, mode, dir, prefix, git, branch, pushes, writer, gitOptions: { env, secrets }, release });
+    return makeRepo({ spec, mode, dir, prefix, git, branch, pushes, writer, url, gitOptions: { env, secrets }, release });
   } catch (error) {
     await release();
     throw error;
@@ -184,6 +184,8 @@ function makeRepo(state: {
   pushes: boolean;
   /** Where commits are made: the clone, the checkout without origin, or Slipway's linked work tree. */
   writer: string;
+  /** What the cache clone was cloned from (clone mode). */
+  url: string | undefined;
   gitOptions: { env: Record<string, string | undefined>; secrets: string[] };
   release: () => Promise<void>;
 }): PinsRepo {
@@ -212,14 +214,27 @@ function makeRepo(state: {
     }
   }
 
-  /** Slipway's linked work tree of the checkout, at `commit` with the index of it and no files checked out. */
+  /**
+   * Slipway's linked work tree of the checkout, at `commit` with the index of it and no files
+   * checked out. It holds nothing worth keeping: one that is missing, broken or locked (an
+   * index.lock left by a git killed with its machine) is made again.
+   */
   async function prepareOwnTree(commit: string): Promise<void> {
     const top = await writerGit.workTreeRoot().catch(() => undefined);
-    if (top === undefined || (await realpath(top)) !== (await realpath(writer))) {
-      await rm(writer, { recursive: true, force: true });
-      await git.addWorktree({ dir: writer, commit });
-    }
+    const usable = top !== undefined && (await realpath(top)) === (await realpath(writer));
+    if (usable && (await writerGit.reset(commit, 'mixed').then(() => true, () => false))) return;
+    await rm(writer, { recursive: true, force: true });
+    await git.addWorktree({ dir: writer, commit });
     await writerGit.reset(commit, 'mixed');
+  }
+
+  /** The cache clone at `commit`; one git can no longer reset (a lock left by a killed git) is cloned again. */
+  async function resetClone(commit: string): Promise<void> {
+    if (await git.reset(commit, 'hard').then(() => true, () => false)) return;
+    if (state.url === undefined) return git.reset(commit, 'hard');
+    await rm(dir, { recursive: true, force: true });
+    await cloneRepository({ url: state.url, dir, ...state.gitOptions });
+    await git.reset(await fetchTip(), 'hard');
   }
 
   /** Refuses a pin path that is not a plain file in plain folders of the pins repository, in git and on disk. */
@@ -291,7 +306,7 @@ function makeRepo(state: {
         return;
       }
       base = await fetchTip();
-      if (mode === 'clone') await git.reset(base, 'hard');
+      if (mode === 'clone') await resetClone(base);
     },
     async commit(change) {
       const at = refreshed();

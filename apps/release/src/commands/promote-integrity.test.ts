@@ -62,6 +62,22 @@ describe('1. a promotion killed after its commit and before its push', () => {
     expect(third).toMatchObject({ status: 'unchanged', pushed: false });
     expect(await ws.originLog()).toHaveLength(2);
   }, 60_000);
+
+  it.each(MODES)('pins.repo %s: a lock file left in Slipway\'s own work tree by a git killed with its machine does not block the next run', async (mode) => {
+    const ws = await pinsWorkspace({ pins: mode });
+    expect((await ws.run(['promote', 'api', '--to', 'staging', '--digest', D('a')])).exitCode).toBe(0);
+    const gitDirs =
+      mode === 'self'
+        ? (await readdir(join(ws.repo.dir, '.git', 'worktrees'))).map((name) => join(ws.repo.dir, '.git', 'worktrees', name))
+        : (await readdir(join(ws.repo.dir, '.slipway', 'cache'))).filter((n) => /^pins-[0-9a-f]+$/.test(n)).map((n) => join(ws.repo.dir, '.slipway', 'cache', n, '.git'));
+    expect(gitDirs).toHaveLength(1);
+    for (const dir of gitDirs) await writeFile(join(dir, 'index.lock'), '');
+
+    const r = await ws.run(['promote', 'api', '--to', 'canary', '--digest', D('a'), '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ status: 'promoted', pushed: true });
+    expect((await ws.originLog())[0]).toBe('promote api sha256:aaaaaaaaaaaa to canary');
+  });
 });
 
 describe('2. a promotion pushes exactly its own commit', () => {
