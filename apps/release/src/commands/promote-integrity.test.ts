@@ -14,6 +14,7 @@ import { json, pinsWorkspace, type PinsWorkspace } from '../../test/pins-fixture
 const bin = fileURLToPath(new URL('../../bin/slipway.js', import.meta.url));
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const MODES = ['self', 'remote'] as const;
+const EVERY_MODE = ['self', 'remote', 'url'] as const;
 
 /** Runs slipway as its own process, so a crash point really kills it (SIGKILL: no cleanup at all). */
 function slipway(ws: PinsWorkspace, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
@@ -46,7 +47,7 @@ async function outsideDir(): Promise<string> {
 }
 
 describe('1. a promotion killed after its commit and before its push', () => {
-  it.each(MODES)('pins.repo %s: the re-run pushes it; done only when origin has it', async (mode) => {
+  it.each(EVERY_MODE)('pins.repo %s: the re-run pushes it; done only when origin has it', async (mode) => {
     const ws = await pinsWorkspace({ pins: mode });
     const crashed = await slipway(ws, ['promote', 'api', '--to', 'staging', '--digest', D('a')], { SLIPWAY_TEST_CRASH_AFTER: 'promotion:commit' });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
@@ -147,7 +148,7 @@ describe('3. a stray file at a pin path', () => {
 });
 
 describe('4. a pin path that leads out of the pins repository through a symlink', () => {
-  it.each(MODES)('pins.repo %s: a committed symlinked pins folder is refused (exit 2), nothing written anywhere', async (mode) => {
+  it.each(EVERY_MODE)('pins.repo %s: a committed symlinked pins folder is refused (exit 2), nothing written anywhere', async (mode) => {
     const outside = await outsideDir();
     const ws = await pinsWorkspace({ pins: mode });
     const holder = mode === 'self' ? ws.repo : await ws.pinsRepo.clone('infra');
@@ -193,7 +194,7 @@ describe('4. a pin path that leads out of the pins repository through a symlink'
 });
 
 describe('5. the environment gate reads what the pin files held, not what trailers claim', () => {
-  it.each(MODES)('pins.repo %s: a forged Slipway-Digest on a canary commit does not open production', async (mode) => {
+  it.each(EVERY_MODE)('pins.repo %s: a forged Slipway-Digest on a canary commit does not open production', async (mode) => {
     const ws = await pinsWorkspace({ pins: mode });
     const real = D('1');
     const forged = D('f');
