@@ -228,13 +228,21 @@ function makeRepo(state: {
     await writerGit.reset(commit, 'mixed');
   }
 
-  /** The cache clone at `commit`; one git can no longer reset (a lock left by a killed git) is cloned again. */
-  async function resetClone(commit: string): Promise<void> {
-    if (await git.reset(commit, 'hard').then(() => true, () => false)) return;
-    if (state.url === undefined) return git.reset(commit, 'hard');
+  /**
+   * The cache clone at `commit`, answering the commit it is at: a clone git can no longer reset (a
+   * lock left by a killed git) is cloned again, at origin's tip as that new clone sees it.
+   */
+  async function resetClone(commit: string): Promise<string> {
+    if (await git.reset(commit, 'hard').then(() => true, () => false)) return commit;
+    if (state.url === undefined) {
+      await git.reset(commit, 'hard');
+      return commit;
+    }
     await rm(dir, { recursive: true, force: true });
     await cloneRepository({ url: state.url, dir, ...state.gitOptions });
-    await git.reset(await fetchTip(), 'hard');
+    const tip = await fetchTip();
+    await git.reset(tip, 'hard');
+    return tip;
   }
 
   /** Refuses a pin path that is not a plain file in plain folders of the pins repository, in git and on disk. */
@@ -305,8 +313,8 @@ function makeRepo(state: {
         base = await git.resolveCommit('HEAD');
         return;
       }
-      base = await fetchTip();
-      if (mode === 'clone') await resetClone(base);
+      const tip = await fetchTip();
+      base = mode === 'clone' ? await resetClone(tip) : tip;
     },
     async commit(change) {
       const at = refreshed();
