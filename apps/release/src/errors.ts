@@ -45,11 +45,15 @@ export class OperationalError extends CodedError {
   readonly exitCode = 1 as const;
 }
 
-/** The pins repository (CONTRACT §5) can't be used: missing, detached, locked, or origin kept moving. */
+/**
+ * The pins repository (CONTRACT §5) can't be used: missing, detached, locked, origin kept moving,
+ * a pin path that leads out of it (`E_PINS_PATH`), or uncommitted changes where a pin is written
+ * (`E_PINS_DIRTY`).
+ */
 export class PinsRepoError extends Error {
   override readonly name = 'PinsRepoError';
   constructor(
-    readonly code: 'E_PINS_REPO' | 'E_PINS_LOCKED' | 'E_PINS_PUSH_CONTENDED',
+    readonly code: 'E_PINS_REPO' | 'E_PINS_LOCKED' | 'E_PINS_PUSH_CONTENDED' | 'E_PINS_PATH' | 'E_PINS_DIRTY',
     message: string,
     readonly exitCode: 1 | 2,
     options?: { cause?: unknown },

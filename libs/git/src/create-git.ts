@@ -7,7 +7,7 @@ import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.j
 import { LOG_FORMAT, parseLog } from './parse-log.js';
 import { looksLikeExists, looksLikeNonFastForward, parsePushPorcelain } from './parse-push.js';
 import type { PushOutcome } from './parse-push.js';
-import { asRefNotFound, checkRef, createRunner } from './run-git.js';
+import { asRefNotFound, checkRef, createBatchRunner, createRunner } from './run-git.js';
 import type { RemoteTag, SourceControl, TagInfo } from './types.js';
 import { workTreeOperations } from './work-tree.js';
 
@@ -27,6 +27,7 @@ const PUSH = ['push', '--porcelain', '--no-follow-tags', REMOTE] as const;
 
 export function createGit(options: GitOptions): SourceControl {
   const run = createRunner(options);
+  const runBatch = createBatchRunner(options);
 
   async function resolveCommit(ref: string): Promise<string> {
     checkRef(ref);
@@ -263,8 +264,18 @@ export function createGit(options: GitOptions): SourceControl {
       // "./" makes the path relative to cwd (the workspace root), as exportTree's pathspec is.
       const { stdout, stderr, status } = await run(['cat-file', 'blob', `${sha}:./${path}`], { okStatus: [0, 128] });
       if (status === 0) return stdout;
-      if (/does not exist|not a valid object name/i.test(stderr)) return undefined;
+      // "exists on disk, but not in": an untracked file at the path must not turn "absent" into a failure.
+      if (/does not exist|exists on disk, but not in|not a valid object name/i.test(stderr)) return undefined;
       throw new GitError(`git cat-file blob ${sha}:./${path} failed: ${stderr.trim()}`, { command: `git cat-file blob ${sha}:./${path}`, status, stderr });
+    },
+
+    async readFilesAt(requests) {
+      if (requests.length === 0) return [];
+      const input = requests.map(({ commit, path }) => `${checkRef(commit)}:${checkRef(path, 'path')}\n`).join('');
+      if (requests.some(({ commit, path }) => /\s/.test(commit) || path.includes('\n'))) {
+        throw new InvalidRefError(input, 'readFilesAt takes one line per commit:path');
+      }
+      return parseBatch(await runBatch(['cat-file', '--batch'], input), requests.length);
     },
 
     async pushNewRef(ref, commit) {
@@ -285,13 +296,14 @@ export function createGit(options: GitOptions): SourceControl {
       throw asRefNotFound(new GitError(`push of ${ref} failed: ${outcome?.summary || stderr.trim()}`, { command, stderr, status }), commit);
     },
 
-    async push(branch) {
+    async push(branch, source) {
       checkRef(branch, 'branch');
       const ref = `refs/heads/${branch}`;
-      const { stdout, stderr, status } = await run([...PUSH, `${ref}:${ref}`], { okStatus: [0, 1] });
+      const from = checkRef(source ?? ref, 'source');
+      const { stdout, stderr, status } = await run([...PUSH, `${from}:${ref}`], { okStatus: [0, 1] });
       const outcome = parsePushPorcelain(stdout, ref);
       if (status === 0) return outcome?.flag === '=' ? 'unchanged' : 'pushed';
-      const command = `git ${PUSH.join(' ')} ${ref}:${ref}`;
+      const command = `git ${PUSH.join(' ')} ${from}:${ref}`;
       if (outcome?.flag === '!' && looksLikeNonFastForward(outcome, stderr)) {
         throw new NonFastForwardError(ref, outcome.reason || 'rejected', { command, stderr, status });
       }
@@ -310,4 +322,26 @@ export function createGit(options: GitOptions): SourceControl {
       }
     },
   };
+}
+
+/** `git cat-file --batch` answers: `<oid> <type> <size>\n<bytes>\n`, or `<request> missing\n`. */
+function parseBatch(stdout: Buffer, count: number): (string | undefined)[] {
+  const files: (string | undefined)[] = [];
+  let at = 0;
+  while (files.length < count) {
+    const end = stdout.indexOf(0x0a, at);
+    if (end < 0) throw new GitError('git cat-file --batch answered fewer objects than asked for', { command: 'git cat-file --batch' });
+    const header = stdout.subarray(at, end).toString('utf8');
+    at = end + 1;
+    const found = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!found) {
+      // missing, ambiguous, or a path below a symlink or a file: no such file at that commit.
+      files.push(undefined);
+      continue;
+    }
+    const size = Number(found[2]);
+    files.push(found[1] === 'blob' ? stdout.subarray(at, at + size).toString('utf8') : undefined);
+    at += size + 1;
+  }
+  return files;
 }

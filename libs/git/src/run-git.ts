@@ -51,6 +51,23 @@ export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): Gi
   };
 }
 
+/** Runs a git command fed `input` on stdin and returns its stdout as bytes (for `cat-file --batch`). */
+export function createBatchRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Buffer> {
+  return async (args, input) => {
+    const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
+    const result = await execa('git', args, { cwd, env: { ...env, ...FORCED_ENV }, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
+    if (result.exitCode === undefined) {
+      const reason = redact(result.shortMessage ?? 'git did not start', secrets);
+      throw new GitError(`could not run ${command}: ${reason}`, { command, cause: new Error(reason) });
+    }
+    if (result.exitCode !== 0) {
+      const stderr = redact(Buffer.from(result.stderr).toString('utf8'), secrets);
+      throw new GitError(`${command} failed (exit ${String(result.exitCode)}): ${summarize(stderr)}`, { command, status: result.exitCode, stderr });
+    }
+    return Buffer.from(result.stdout);
+  };
+}
+
 const UNKNOWN_REVISION =
   /not a valid (?:object|commit) name|unknown revision|bad revision|ambiguous argument|needed a single revision|not a commit|failed to resolve|no such ref|does not point to a valid object|bad object|couldn't find remote ref/i;
 

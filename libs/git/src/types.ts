@@ -85,10 +85,18 @@ export interface SourceControl extends WorkTreeOperations {
   listRemoteTags(prefix: string): Promise<RemoteTag[]>;
   /** A file's text as it is at `commit` (path relative to `cwd`); undefined when the commit has no such file. */
   readFileAt(input: { commit: string; path: string }): Promise<string | undefined>;
+  /**
+   * Many files at once (one `cat-file --batch`): each `path` is from the top of the repository; an
+   * entry is undefined when that commit has no file there (or only a folder or a submodule).
+   */
+  readFilesAt(requests: readonly { commit: string; path: string }[]): Promise<(string | undefined)[]>;
   /** Creates `ref` (full name, e.g. `refs/tags/1.2.0-staging.3`) on origin at `commit`; RefExistsError when it exists, even at the same commit. */
   pushNewRef(ref: string, commit: string): Promise<void>;
-  /** Pushes the local branch to origin's branch of the same name; NonFastForwardError when origin moved on. */
-  push(branch: string): Promise<'pushed' | 'unchanged'>;
+  /**
+   * Pushes `source` (default: the local branch of the same name; `HEAD` from a detached work tree)
+   * to origin's `branch`, never forced; NonFastForwardError when origin moved on.
+   */
+  push(branch: string, source?: string): Promise<'pushed' | 'unchanged'>;
   /** Fetches origin's `branch` and rebases the checked-out branch onto it; RebaseConflictError (aborted) on conflict. */
   pullRebase(branch: string): Promise<void>;
 }

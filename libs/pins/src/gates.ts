@@ -19,7 +19,10 @@ export interface PromotionRequest {
   digest: string;
   /** What each environment pins now (from `readPinned`); undefined = nothing pinned. */
   currentPins: Readonly<Record<string, { digest: string } | undefined>>;
-  /** Per environment, every digest ever pinned there (from the promotion history). */
+  /**
+   * Per environment, every digest its pin file held (read from the file at each commit that changed
+   * it). Not from trailers: a trailer is what a commit message claims.
+   */
   promotedThrough?: Readonly<Record<string, readonly string[]>> | undefined;
   /** Names given with `--approved-by`. */
   approvedBy: readonly string[];
