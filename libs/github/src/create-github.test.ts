@@ -165,9 +165,9 @@ describe('releases by tag and list', () => {
   it('updates only the fields given', async () => {
     const { github } = await setup();
     const created = await github.createRelease(release());
-    const updated = await github.updateRelease(created.id, { prerelease: true });
+    const updated = await github.updateRelease(created.id, { prerelease: true, makeLatest: 'false' });
     expect(updated).toMatchObject({ id: created.id, prerelease: true, body: release().body, name: 'api v1.2.3' });
-    await expect(github.updateRelease(9999, { body: 'x' })).rejects.toMatchObject({ status: 404, code: 'E_GITHUB_NOT_FOUND', exitCode: 1 });
+    await expect(github.updateRelease(9999, { body: 'x', makeLatest: 'false' })).rejects.toMatchObject({ status: 404, code: 'E_GITHUB_NOT_FOUND', exitCode: 1 });
   });
 });
 

@@ -147,7 +147,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
             ...(update.body === undefined ? {} : { body: update.body }),
             ...(update.prerelease === undefined ? {} : { prerelease: update.prerelease }),
             ...(update.draft === undefined ? {} : { draft: update.draft }),
-            ...(update.makeLatest === undefined ? {} : { make_latest: update.makeLatest }),
+            make_latest: update.makeLatest,
           })
         ).data,
     );

@@ -99,7 +99,7 @@ describe('retrying transient failures', () => {
     expect(statuses('POST', /git\/refs/)).toEqual([201, 422]);
 
     double.failNext({ method: 'PATCH', status: 422, body: { message: 'Validation Failed' } });
-    await expect(github.updateRelease(1, { body: 'x' })).rejects.toMatchObject({ status: 422 });
+    await expect(github.updateRelease(1, { body: 'x', makeLatest: 'false' })).rejects.toMatchObject({ status: 422 });
     expect(statuses('PATCH', /releases/)).toEqual([422]);
 
     double.failNext({ method: 'GET', status: 403, body: { message: 'Resource not accessible by integration' } });
@@ -125,7 +125,7 @@ describe('retrying transient failures', () => {
     const { double, github, state, statuses } = await setup();
     const created = await github.createRelease(release());
     double.failNext({ method: 'PATCH', status: 502, afterApply: true });
-    expect(await github.updateRelease(created.id, { body: 'fixed' })).toMatchObject({ id: created.id, body: 'fixed' });
+    expect(await github.updateRelease(created.id, { body: 'fixed', makeLatest: 'false' })).toMatchObject({ id: created.id, body: 'fixed' });
     expect(statuses('PATCH', /releases/)).toEqual([502, 200]);
     expect(state.releases).toHaveLength(1);
   });

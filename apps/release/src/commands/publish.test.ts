@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags } from '../../test/fixtures.js';
+import { layer, REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags } from '../../test/fixtures.js';
 import { runCli } from '../../test/run-cli.js';
 
 describe('slipway publish (per-service)', () => {
@@ -79,6 +79,28 @@ describe('slipway publish (per-service)', () => {
     const run = await runCli(['publish', 'api/v1.0.0'], { cwd: ws.repo.dir, env: ws.env });
     expect(run.exitCode).toBe(3);
     expect(await skopeoDigest(`${ws.registry.host}/acme/api:v1.0.0`)).toBe(before);
+  });
+
+  it('a service that opted out of "Latest" stays out of it when its dispatch is recorded (make_latest sent on every update)', async () => {
+    const ws = await releaseWorkspace({
+      dispatch: { eventType: 'deploy' },
+      services: {
+        api: { root: 'apps/api', makeLatest: true, build: layer('apps/api') },
+        vault: { root: 'apps/vault', build: layer('apps/vault') },
+      },
+    });
+    await ws.tagRelease('api/v1.0.0');
+    expect((await runCli(['publish', 'api/v1.0.0'], { cwd: ws.repo.dir, env: ws.env })).exitCode).toBe(0);
+    const github = ws.github.repo(REPOSITORY);
+    const api = github.releases.find((r) => r.tag_name === 'api/v1.0.0');
+    expect(github.latestReleaseId).toBe(api?.id);
+
+    await ws.tagRelease('vault/v1.0.0');
+    const run = await runCli(['publish', 'vault/v1.0.0', '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).dispatched).toBe(true);
+    // The body-only update that records vault's dispatch must not hand it "Latest" (GitHub's default).
+    expect(github.latestReleaseId).toBe(api?.id);
   });
 
   it('an invalid tag is exit 2 and writes nothing', async () => {
