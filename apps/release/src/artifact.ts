@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
 import {
-  MediaTypes,
   buildLayerImage,
   copyImage,
   dockerBuild,
@@ -15,6 +14,7 @@ import {
 } from '@slipway/registry';
 import type { ImageTagSet } from '@slipway/tag';
 import { crashPoint } from './crash-point.js';
+import { moveFloatingTags } from './flows/floating-tags.js';
 import { PolicyError, UsageError, VerificationError } from './errors.js';
 import type { Workspace } from './workspace.js';
 
@@ -174,23 +174,15 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
     }
   }
 
+  let tags = [...tagSet.tags];
   if (action !== 'planned') {
-    await moveFloatingTags(registry, repository, digest, tagSet.floating);
-    await verifyTags(registry, repository, image, digest, tagSet.tags);
-    log(`verified: ${tagSet.tags.map((t) => `${image}:${t}`).join(', ')} → ${digest}`);
+    const floating = await moveFloatingTags({ registry, repository, image, digest, version: request.version, floating: tagSet.floating });
+    // A floating tag a newer version took while this run was under way stays with it.
+    tags = [...tagSet.immutable, ...floating];
+    await verifyTags(registry, repository, image, digest, tags);
+    log(`verified: ${tags.map((t) => `${image}:${t}`).join(', ')} → ${digest}`);
   }
-  return { service: service.name, image, digest, tags: [...tagSet.tags], action, bytesPushed };
-}
-
-/** Floating tags (latest, X.Y, branch names) follow the newest artifact; @slipway/tag decided they may move. */
-async function moveFloatingTags(registry: Registry, repository: string, digest: string, tags: readonly string[]): Promise<void> {
-  if (tags.length === 0) return;
-  const manifest = await registry.getManifest(repository, digest);
-  for (const tag of tags) {
-    const current = await registry.resolve(repository, tag);
-    if (current?.digest === digest) continue;
-    await registry.putManifest(repository, tag, { mediaType: manifest.mediaType || MediaTypes.ociManifest, bytes: manifest.bytes });
-  }
+  return { service: service.name, image, digest, tags, action, bytesPushed };
 }
 
 /** The deploy is only ever dispatched against a digest that provably resolves: HEAD every tag. */
