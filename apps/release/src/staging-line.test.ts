@@ -43,6 +43,7 @@ async function stagingWorkspace(options: Options = {}) {
     },
   });
   onTestFinished(repo.cleanup);
+  github.repo(REPOSITORY, { origin: repo.dir });
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
   const logs: string[] = [];
   const log = (m: string) => void logs.push(m);

@@ -47,6 +47,8 @@ export async function releaseWorkspace(config: Record<string, unknown> = {}): Pr
     },
   });
   onTestFinished(repo.cleanup);
+  // The double knows every commit of the test's clone, as if each had been pushed to GitHub.
+  github.repo(REPOSITORY, { origin: repo.dir });
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
   return {
     repo,

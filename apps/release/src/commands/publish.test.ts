@@ -103,6 +103,31 @@ describe('slipway publish (per-service)', () => {
     expect(github.latestReleaseId).toBe(api?.id);
   });
 
+  it('a GitHub rate limit that names no wait stops at once with exit 1 saying when to retry; the re-run converges', async () => {
+    const ws = await releaseWorkspace();
+    await ws.tagRelease('api/v1.0.0');
+    ws.github.failNext({ method: 'POST', path: `/repos/${REPOSITORY}/releases`, status: 429, body: { message: 'You have exceeded a secondary rate limit.' } });
+    const started = Date.now();
+    const run = await runCli(['publish', 'api/v1.0.0'], { cwd: ws.repo.dir, env: ws.env });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/retry after \d{4}-\d{2}-\d{2}T/);
+    // It did not retry after a few hundred milliseconds, nor sit out the minute inside the run.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(ws.github.state.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/releases')).map((r) => r.status)).toEqual([429]);
+    expect((await runCli(['publish', 'api/v1.0.0'], { cwd: ws.repo.dir, env: ws.env })).exitCode).toBe(0);
+    expect(ws.github.repo(REPOSITORY).releases).toHaveLength(1);
+  });
+
+  it('a release create answered 404 (token without the workflow scope) is exit 3 with the fix, not "safe to retry"', async () => {
+    const ws = await releaseWorkspace();
+    await ws.tagRelease('api/v1.0.0');
+    ws.github.failNext({ method: 'POST', path: `/repos/${REPOSITORY}/releases`, status: 404, body: { message: 'Not Found', status: '404' } });
+    const run = await runCli(['publish', 'api/v1.0.0', '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(run.exitCode).toBe(3);
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'E_GITHUB_WORKFLOW_SCOPE', message: expect.stringContaining('"workflow" scope') });
+    expect(ws.github.repo(REPOSITORY).releases).toHaveLength(0);
+  });
+
   it('an invalid tag is exit 2 and writes nothing', async () => {
     const ws = await releaseWorkspace();
     const run = await runCli(['publish', 'web/v1.0.0'], { cwd: ws.repo.dir, env: ws.env });

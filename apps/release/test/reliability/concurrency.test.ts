@@ -22,6 +22,7 @@ async function stagingRepo(github: boolean) {
   };
   const repo = await createTempRepo({ files: { 'services.json': JSON.stringify(config), 'package.json': JSON.stringify({ version: '2.0.0' }) } });
   onTestFinished(repo.cleanup);
+  double.repo(REPOSITORY, { origin: repo.dir });
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: double.url, HOME: repo.root, ...repo.env };
   return { repo, double, env };
 }
