@@ -113,7 +113,7 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
         const built = await buildLayerImage({
           from,
           dir,
-          entrypoint: build.entrypoint ?? [],
+          ...(build.entrypoint === undefined ? {} : { entrypoint: build.entrypoint }),
           ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
           ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
           revision: commit,

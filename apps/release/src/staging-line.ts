@@ -14,12 +14,12 @@ import {
   NotFoundError,
   UnauthorizedError,
   copyImage,
-  expandPrebuiltTemplate,
   guardTag,
   type Registry,
 } from '@slipway/registry';
 import { classifyTag, imageTags, nextStagingVersion, stagingTag } from '@slipway/tag';
 import { imageRevision, publishArtifact, verifyTags } from './artifact.js';
+import { assertBuildable } from './flows/build-preflight.js';
 import { moveFloatingTags } from './flows/floating-tags.js';
 import { crashPoint } from './crash-point.js';
 import { OperationalError, PolicyError, UsageError } from './errors.js';
@@ -353,12 +353,9 @@ export async function stagingPush(
   const base = await stagingBase(ws, commit);
   const changelog = await readChangelog(ws, commit, base);
   const services = imageServices(ws);
-  for (const service of services) {
-    const build = service.build;
-    if (!build) throw new UsageError(`services.${service.name}.build is not set: a staging push builds (docker, layer) or locates (prebuilt) every image`);
-    // A template naming a mutable tag (`{image}:latest`) is refused here, before anything is reserved.
-    if (build.type === 'prebuilt') expandPrebuiltTemplate({ template: build.from, image: service.image, commit, version: stagingTag(base, 0) });
-  }
+  // Everything knowable offline (a missing build, a base without tag, a template naming a mutable
+  // tag, a missing folder) is refused here, before a staging number is reserved.
+  await assertBuildable(ws, services, { commit, version: stagingTag(base, 0), building: true });
   const github = ws.github();
 
   const reservation = await reserve(ws, { base, commit, versionOverride: options.versionOverride, dryRun, log });

@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { layer, REPOSITORY, releaseWorkspace, skopeoDigest, skopeoTags } from '../../test/fixtures.js';
 import { runCli } from '../../test/run-cli.js';
+
+const exec = promisify(execFile);
 
 describe('slipway publish (per-service)', () => {
   it('a tag on main becomes an image in its own repository, a release and a manifest; a re-run changes nothing', async () => {
@@ -126,6 +130,19 @@ describe('slipway publish (per-service)', () => {
     expect(run.exitCode).toBe(3);
     expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'E_GITHUB_WORKFLOW_SCOPE', message: expect.stringContaining('"workflow" scope') });
     expect(ws.github.repo(REPOSITORY).releases).toHaveLength(0);
+  });
+
+  it('a layer service without entrypoint is ready by check and publishes an image with none on scratch (schema and builder agree)', async () => {
+    const ws = await releaseWorkspace({ services: { api: { root: 'apps/api', build: { type: 'layer', from: 'scratch', dir: 'apps/api' } } } });
+    await ws.tagRelease('api/v1.0.0');
+    const checked = JSON.parse((await runCli(['check', 'api', '--json'], { cwd: ws.repo.dir, env: ws.env })).stdout) as { services: { findings: { code: string }[] }[] };
+    expect(checked.services[0]?.findings).toEqual([]);
+    const run = await runCli(['publish', 'api/v1.0.0'], { cwd: ws.repo.dir, env: ws.env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const { stdout } = await exec('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${ws.registry.host}/acme/api:v1.0.0`]);
+    const config = (JSON.parse(stdout) as { config?: Record<string, unknown> }).config ?? {};
+    expect(config['Entrypoint']).toBeUndefined();
+    expect(config['Labels']).toMatchObject({ 'org.opencontainers.image.revision': expect.stringMatching(/^[0-9a-f]{40}$/) });
   });
 
   it('an invalid tag is exit 2 and writes nothing', async () => {

@@ -6,6 +6,7 @@ import { classifyTag, imageTags, sortTags, type TagInfo } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { CommandContext, Handler } from '../context.js';
 import { crashPoint } from '../crash-point.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { PolicyError, UsageError } from '../errors.js';
 import type { ReleaseManifest } from '../manifest.js';
 import { publishNpmPackage } from '../npm-publish.js';
@@ -107,6 +108,8 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
     );
   }
 
+  // Build configuration errors knowable offline stop here, before anything is pushed.
+  await assertBuildable(ws, services, { commit, version: info.version });
   crashPoint(ctx.env, 'checks');
 
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
