@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { buildLayerImage, createRegistryClient, pushImage } from '@slipway/registry';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -143,6 +144,44 @@ describe('slipway publish (per-service)', () => {
     const config = (JSON.parse(stdout) as { config?: Record<string, unknown> }).config ?? {};
     expect(config['Entrypoint']).toBeUndefined();
     expect(config['Labels']).toMatchObject({ 'org.opencontainers.image.revision': expect.stringMatching(/^[0-9a-f]{40}$/) });
+  });
+
+  it('an image pushed ahead of CI under the release tag with a forged revision label is refused (exit 3): a layer build is compared by digest', async () => {
+    const ws = await releaseWorkspace();
+    const commit = await ws.tagRelease('api/v1.0.0');
+    // Someone with push access front-runs CI: other content, a label naming this very commit.
+    const src = join(ws.repo.root, 'forged');
+    await mkdir(src);
+    await writeFile(join(src, 'server.js'), 'console.log("not what was reviewed")\n');
+    const forged = await buildLayerImage({ from: 'scratch', dir: src, entrypoint: ['node', '/app/server.js'], revision: commit, version: '1.0.0' });
+    const registry = createRegistryClient({ host: ws.registry.host, insecure: true });
+    await pushImage({ registry, repository: 'acme/api', image: forged, tags: ['v1.0.0'] });
+
+    const manifestPath = join(ws.repo.root, 'manifest.json');
+    const run = await runCli(['publish', 'api/v1.0.0', '--manifest', manifestPath, '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(run.exitCode).toBe(3);
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'E_IMMUTABLE_TAG', message: expect.stringContaining(forged.manifest.digest) });
+    expect(await skopeoDigest(`${ws.registry.host}/acme/api:v1.0.0`)).toBe(forged.manifest.digest);
+    expect(ws.github.repo(REPOSITORY).releases).toHaveLength(0);
+    await expect(readFile(manifestPath, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('docker builds are not reproducible: an existing tag must carry this commit and this version in its labels, else exit 3', async () => {
+    const ws = await releaseWorkspace({ services: { api: { root: 'apps/api', build: { type: 'docker', context: 'apps/api' } } } });
+    await ws.repo.commit('chore: dockerfile', { 'apps/api/Dockerfile': 'FROM scratch\nCOPY server.js /\n' });
+    await ws.repo.push('main');
+    const commit = await ws.tagRelease('api/v1.0.0');
+    const src = join(ws.repo.root, 'forged');
+    await mkdir(src);
+    await writeFile(join(src, 'server.js'), 'console.log("other")\n');
+    // The revision label is forged right; the version label is Slipway's and says another release.
+    const forged = await buildLayerImage({ from: 'scratch', dir: src, revision: commit, version: '9.9.9' });
+    await pushImage({ registry: createRegistryClient({ host: ws.registry.host, insecure: true }), repository: 'acme/api', image: forged, tags: ['v1.0.0'] });
+
+    const run = await runCli(['publish', 'api/v1.0.0', '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(run.exitCode).toBe(3);
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'E_IMMUTABLE_TAG', message: expect.stringContaining('labelled version 9.9.9, not 1.0.0') });
+    expect(ws.github.repo(REPOSITORY).releases).toHaveLength(0);
   });
 
   it('an invalid tag is exit 2 and writes nothing', async () => {
