@@ -75,3 +75,13 @@ export class NotPublishedError extends Error {
     super(message);
   }
 }
+
+/** Build configuration that cannot work, found before any side effect (exit 2); `findings` as `slipway check` reports them. */
+export class BuildConfigError extends Error {
+  override readonly name = 'BuildConfigError';
+  readonly code = 'E_BUILD_CONFIG';
+  readonly exitCode = 2 as const;
+  constructor(readonly findings: readonly { code: string; message: string }[]) {
+    super(`${findings.map((f) => f.message).join('; ')}. Fix services.json or the files named (\`slipway check\` lists every finding); nothing was written.`);
+  }
+}

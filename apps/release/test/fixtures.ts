@@ -48,6 +48,8 @@ export async function releaseWorkspace(config: Record<string, unknown> = {}): Pr
     },
   });
   onTestFinished(repo.cleanup);
+  // The double knows every commit of the test's clone, as if each had been pushed to GitHub.
+  github.repo(REPOSITORY, { origin: repo.dir });
   // Planted secrets: every CLI run is searched for them (run-cli.ts).
   const env = {
     PATH: process.env['PATH'],

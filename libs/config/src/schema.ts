@@ -34,7 +34,11 @@ export const layerBuildSchema = z.strictObject({
   type: z.literal('layer'),
   from: nonEmpty('build.from').describe('Base image reference, or "scratch".'),
   dir: workspacePath('build.dir').describe('Folder appended as one reproducible layer.'),
-  entrypoint: z.array(z.string()).optional().describe('Image entrypoint, e.g. ["node", "/app/server.js"].'),
+  entrypoint: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe('Image entrypoint, e.g. ["node", "/app/server.js"]; default: the base image\'s (none on scratch).'),
   prefix: z.string().optional().describe('Where the folder lands in the image; default "app/".'),
 });
 

@@ -76,6 +76,16 @@ describe('slipway check', () => {
     expect((await ws.tags()).local).toEqual(['api/v1.0.0']);
   });
 
+  it('a layer base without tag or digest is a finding, as the staging push would refuse it before reserving', async () => {
+    const ws = await gitWorkspace(
+      { registry: 'ghcr.io/acme', services: { web: { root: 'apps/web', build: { type: 'layer', from: 'ghcr.io/acme/node', dir: 'apps/web' } } } },
+      { 'apps/web/w.js': '1' },
+    );
+    const { exitCode, data } = await ws.json<CheckJson>('check');
+    expect(exitCode).toBe(2);
+    expect(byService(data)['web']?.findings).toEqual([{ code: 'E_CHECK_LAYER_FROM', message: 'services.web.build.from: "ghcr.io/acme/node" needs a tag or digest' }]);
+  });
+
   it('layer folders must exist with content; prebuilt templates must name one immutable image; roots must exist', async () => {
     const ws = await gitWorkspace(
       {

@@ -6,6 +6,7 @@ import { classifyTag, imageTags, sortTags, type TagInfo } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { CommandContext, Handler } from '../context.js';
 import { crashPoint } from '../crash-point.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { PolicyError, UsageError } from '../errors.js';
 import type { ReleaseManifest } from '../manifest.js';
 import { publishNpmPackage } from '../npm-publish.js';
@@ -107,6 +108,8 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
     );
   }
 
+  // Build configuration errors knowable offline stop here, before anything is pushed.
+  await assertBuildable(ws, services, { commit, version: info.version });
   crashPoint(ctx.env, 'checks');
 
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
@@ -131,6 +134,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   // 6. GitHub release: prerelease from the tag; an existing identical release is fine.
   let release: PublishResult['release'] = null;
   const github = ws.github();
+  const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
   const notes = await releaseNotes(ws, info, commit, info.service === null ? undefined : services[0]);
   const body = [
     notes.trimEnd(),
@@ -143,7 +147,6 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
     '',
   ].join('\n');
   if (github && !dryRun) {
-    const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
     // Keep the dispatch record of an earlier run, or ensureRelease would erase it and re-dispatch.
     const previous = await github.getReleaseByTag(tag);
     const finalBody = previous?.body.includes(DISPATCHED_MARK) ? `${body.trimEnd()}\n\n${DISPATCHED_MARK}\n` : body;
@@ -195,7 +198,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
         await github.repositoryDispatch({ eventType: ws.config.dispatch.eventType, clientPayload: { service, version, tag: releaseTag, image, digest, manifest } });
       }
       crashPoint(ctx.env, 'dispatch');
-      await github.updateRelease(current.id, { body: `${current.body.trimEnd()}\n\n${DISPATCHED_MARK}\n` });
+      await github.updateRelease(current.id, { body: `${current.body.trimEnd()}\n\n${DISPATCHED_MARK}\n`, makeLatest });
       dispatched = true;
       log(`dispatched ${ws.config.dispatch.eventType} by digest`);
     }

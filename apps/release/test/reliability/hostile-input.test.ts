@@ -125,6 +125,7 @@ describe('hostile tags', () => {
     const services = { repository: REPOSITORY, registry: `${host}/acme`, insecureRegistries: [host], services: { api: { root: 'apps/api' }, vault: { root: 'apps/vault' } } };
     const repo = await createTempRepo({ files: { 'services.json': JSON.stringify(services) } });
     onTestFinished(repo.cleanup);
+    github.repo(REPOSITORY, { origin: repo.dir });
     const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
     const manifest = join(repo.root, 'manifest.json');
     const before = await repo.git('-C', repo.origin, 'for-each-ref');
