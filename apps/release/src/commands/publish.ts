@@ -74,7 +74,7 @@ async function releaseNotes(ws: Workspace, info: TagInfo, commit: string, servic
     version: info.version ?? info.name,
     tag: info.tag,
     ...(previous ? { previousTag: previous } : {}),
-    commits: commits.map((c) => ({ sha: c.sha, subject: c.subject, body: c.body })),
+    commits: commits.map((c) => ({ sha: c.sha, subject: c.subject, body: c.body, message: c.message })),
     ...(ws.config.repository ? { repository: ws.config.repository } : {}),
     date: new Date((await git.commitTime(commit)) * 1000),
   });
