@@ -15,9 +15,10 @@ describe('tagPrefixProblem', () => {
     ['api', 'image', 'ends with "/"'],
     ['@acme/cli@', 'image', 'only for kind "npm"'],
     ['@Acme/cli@', 'npm', 'not an npm package name'],
-    ['a//', 'image', 'not valid git tag names'],
-    ['.a/', 'image', 'not valid git tag names'],
-    ['a b/', 'image', 'only letters'],
+    ['a//', 'image', 'cannot be part of a git tag name'],
+    ['.a/', 'image', 'cannot be part of a git tag name'],
+    ['a.lock/', 'image', 'cannot be part of a git tag name'],
+    ['a b/', 'image', 'cannot be part of a git tag name'],
   ] as const)('refuses %j for kind %s', (prefix, kind, says) => {
     expect(tagPrefixProblem(prefix, kind)).toContain(says);
   });

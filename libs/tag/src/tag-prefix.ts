@@ -1,4 +1,3 @@
-import { refNameProblem } from './ref-name.js';
 import type { ServiceMap } from './types.js';
 
 /** The default per-service tag prefix: `<service>/`, then `v` and the version. */
@@ -20,24 +19,28 @@ export function prefixTakesV(prefix: string): boolean {
   return !prefix.endsWith('@');
 }
 
-const NPM_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+const NPM_PREFIX = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@$/;
+// A folder of a path-shaped prefix: what git accepts in a ref name, narrowed to the tag alphabet
+// (no leading or trailing ".", no "..", no ".lock" ending).
+const COMPONENT = /^[A-Za-z0-9_@-](?:[A-Za-z0-9._@-]*[A-Za-z0-9_@-])?$/;
 
 /**
- * Why `prefix` cannot be a tag prefix, or `null`. A prefix is path-shaped — it ends in `/` and is
- * a valid start of a git tag name — or, for npm services only, a package name followed by `@`
- * (the tags changesets writes).
+ * Why `prefix` cannot be a tag prefix, or `null`. A prefix is path-shaped — folders git accepts in
+ * a tag name, ending in `/` — or, for npm services only, a package name followed by `@` (the tags
+ * changesets writes). services.json checks the same rule (@slipway/config `tagPrefixIssue`).
  */
 export function tagPrefixProblem(prefix: string, kind: 'image' | 'npm' = 'image'): string | null {
   if (prefix.endsWith('@')) {
     if (kind !== 'npm') return 'a prefix ending in "@" (changesets-style "<package>@1.2.3" tags) is only for kind "npm" services';
-    const name = prefix.slice(0, -1);
-    if (!NPM_NAME.test(name)) return `"${name}" is not an npm package name (expected "name" or "@scope/name", lowercase)`;
-    return null;
+    return NPM_PREFIX.test(prefix) ? null : `"${prefix.slice(0, -1)}" is not an npm package name (expected "name" or "@scope/name", lowercase)`;
   }
   if (!prefix.endsWith('/')) return 'a tag prefix ends with "/" (the version follows as vX.Y.Z), e.g. "api/" or "instrumentation/otelhttp/"';
-  if (!/^[A-Za-z0-9._/@-]+$/.test(prefix)) return 'a tag prefix uses only letters, digits, ".", "_", "-", "@" and "/"';
-  const problem = refNameProblem(`${prefix}v1.0.0`);
-  return problem === null ? null : `tags with this prefix are not valid git tag names: ${problem}`;
+  for (const component of prefix.split('/').slice(0, -1)) {
+    if (!COMPONENT.test(component) || component.includes('..') || component.endsWith('.lock')) {
+      return `folder "${component}" cannot be part of a git tag name (letters, digits, "_", "-", "@" and inner "." only)`;
+    }
+  }
+  return null;
 }
 
 interface PrefixIndex {
