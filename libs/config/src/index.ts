@@ -8,6 +8,7 @@ export {
   servicesFileSchema,
   SERVICE_NAME,
   IMAGE_TAG_EXTRAS,
+  tagPrefixIssue,
   type ServicesFile,
   type ServicesFileInput,
   type ServiceConfig,

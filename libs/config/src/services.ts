@@ -6,7 +6,14 @@ export interface ResolvedService {
   name: string;
   /** The Nx project that holds the code. */
   project: string;
+  /** The first of its folders (`root`, or the first of `roots`); undefined → from the Nx graph. */
   root: string | undefined;
+  /** Every folder of its code from services.json (`root` or `roots`); undefined → from the Nx graph. */
+  roots: readonly string[] | undefined;
+  /** What its tags start with (per-service scheme): `tagPrefix`, default `<service>/`. */
+  tagPrefix: string;
+  /** Where its prerelease tags may point: the service's setting, else the workspace's. */
+  prereleaseFrom: 'main' | 'any-branch';
   kind: 'image' | 'npm';
   /** Image repository reference without a tag, e.g. `ghcr.io/acme/api` or `oci-layout:.slipway/images/api`. */
   image: string;
@@ -30,7 +37,10 @@ export function getService(config: ServicesFile, name: string): ResolvedService 
   return {
     name,
     project: service.project ?? name,
-    root: service.root,
+    root: service.root ?? service.roots?.[0],
+    roots: service.roots ?? (service.root === undefined ? undefined : [service.root]),
+    tagPrefix: service.tagPrefix ?? `${name}/`,
+    prereleaseFrom: service.prereleaseFrom ?? config.prereleaseFrom,
     kind: service.kind,
     image: service.image ?? `${config.registry.replace(/\/+$/, '')}/${name}`,
     build: service.build,

@@ -113,6 +113,43 @@ export function createGit(options: GitOptions): SourceControl {
       return tags;
     },
 
+    async tagsMergedInto(ref, prefix = []) {
+      checkRef(ref);
+      const prefixes = typeof prefix === 'string' ? [prefix] : [...prefix];
+      try {
+        const { stdout } = await run(['for-each-ref', `--merged=${ref}`, '--format=%(refname)', ...tagPatterns(prefixes)]);
+        const names = stdout.split('\n').filter((line) => line !== '').map((line) => line.slice('refs/tags/'.length));
+        return new Set(prefixes.length === 0 ? names : names.filter((name) => prefixes.some((p) => name.startsWith(p))));
+      } catch (error) {
+        throw asRefNotFound(error, ref);
+      }
+    },
+
+    async filesAgainstParents(pairs) {
+      if (pairs.length === 0) return [];
+      for (const { commit, parent } of pairs) {
+        checkRef(commit);
+        checkRef(parent);
+      }
+      // --always prints the commit line even for an empty diff, so every pair has its entry.
+      const { stdout } = await run(['diff-tree', '--stdin', '-r', '--always', '--name-only', '-z', '--no-renames', '--no-ext-diff'], {
+        input: pairs.map((p) => `${p.commit} ${p.parent}\n`).join(''),
+      });
+      const fields = stdout.split('\0');
+      const out: string[][] = [];
+      let i = 0;
+      for (const [k, { commit }] of pairs.entries()) {
+        if (fields[i] !== commit) throw new GitError(`git diff-tree --stdin answered out of order at ${commit}`, { command: 'git diff-tree --stdin' });
+        i++;
+        // Files run up to the next pair's header (the same merge again when it has several other parents).
+        const next = pairs[k + 1]?.commit;
+        const files: string[] = [];
+        while (i < fields.length && fields[i] !== '' && fields[i] !== next) files.push(fields[i++] as string);
+        out.push(files);
+      }
+      return out;
+    },
+
     async isAncestor(commit, ref) {
       checkRef(commit);
       checkRef(ref);
@@ -163,24 +200,30 @@ export function createGit(options: GitOptions): SourceControl {
       checkRef(to);
       if (from !== undefined) checkRef(from);
       const range = from === undefined ? to : `${from}..${to}`;
+      const details = [
+        'log',
+        '-z',
+        '--no-color',
+        '--no-show-signature',
+        '--no-renames',
+        '--no-relative',
+        // A merge lists its files against its first parent (the change it brought to the branch).
+        '--diff-merges=first-parent',
+        '--name-only',
+        // Paths choose the commits; each commit still lists all of its files.
+        '--full-diff',
+        `--format=${LOG_FORMAT}`,
+      ];
       try {
-        const { stdout } = await run([
-          'log',
-          '-z',
-          '--no-color',
-          '--no-show-signature',
-          '--no-renames',
-          '--no-relative',
-          '--diff-merges=first-parent',
-          '--name-only',
-          // Paths choose the commits; each commit still lists all of its files.
-          '--full-diff',
-          `--format=${LOG_FORMAT}`,
-          range,
-          '--',
-          ...paths.map((p) => `:(top,literal)${p}`),
-        ]);
-        return parseLog(stdout);
+        if (paths.length === 0) return parseLog((await run([...details, range, '--'])).stdout);
+        // Any --diff-merges other than the combined ones turns git's history simplification off
+        // (diff-merges.c set_separate), so a path-limited log with merge files would list every
+        // merge --full-history lists. Ask which commits `git log <range> -- <paths>` shows first,
+        // then for their details by name.
+        const { stdout: listed } = await run(['log', '--format=%H', range, '--', ...paths.map((p) => `:(top,literal)${p}`)]);
+        const shas = listed.split('\n').filter((line) => line !== '');
+        if (shas.length === 0) return [];
+        return parseLog((await run([...details, '--no-walk=unsorted', '--stdin'], { input: `${shas.join('\n')}\n` })).stdout);
       } catch (error) {
         throw asRefNotFound(error, range);
       }

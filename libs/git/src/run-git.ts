@@ -14,7 +14,7 @@ export interface GitResult {
   status: number;
 }
 
-export type GitRunner = (args: readonly string[], options?: { okStatus?: readonly number[] }) => Promise<GitResult>;
+export type GitRunner = (args: readonly string[], options?: { okStatus?: readonly number[]; input?: string }) => Promise<GitResult>;
 
 // Messages are parsed (rejection reasons, "would clobber"), so the language is pinned; prompts
 // would hang a CI job, so they are off.
@@ -22,12 +22,12 @@ const FORCED_ENV = { LC_ALL: 'C', LANG: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT:
 
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
 export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): GitRunner {
-  return async (args, { okStatus = [0] } = {}) => {
+  return async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
     const result = await execa('git', args, {
       cwd,
       env: { ...env, ...FORCED_ENV },
-      stdin: 'ignore',
+      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
       reject: false,
       stripFinalNewline: false,
       maxBuffer: 1024 * 1024 * 1024,

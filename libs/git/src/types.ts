@@ -27,12 +27,17 @@ export interface RemoteTag {
 export interface CommitInfo {
   sha: string;
   parents: string[];
+  /** The first line of the message. */
   subject: string;
-  /** Message after the subject, trailers included; '' when there is none. */
+  /** The message after its first line (and the blank lines after it), trailers included; '' when there is none. */
   body: string;
+  /** The raw message (`%B`) without trailing whitespace: what a conventional-commits parser reads. */
+  message: string;
   author: { name: string; email: string };
   /** Author date, ISO 8601 as git prints it (with the author's offset). */
   date: string;
+  /** Committer date in seconds since the epoch: what git orders its log by. */
+  commitTime: number;
   /** Every path the commit changed, even outside `paths` (repository-root relative; a rename is a delete plus an add; merges against their first parent). */
   files: string[];
 }
@@ -57,6 +62,10 @@ export interface SourceControl extends WorkTreeOperations {
   readonly cwd: string;
   /** Tags whose names start with one of the prefixes (all tags when none), with their commits; one git call. */
   listTags(prefix?: string | readonly string[]): Promise<TagInfo[]>;
+  /** Names of the tags (starting with one of the prefixes; all when none) whose commit is reachable from `ref`: one `for-each-ref --merged`. */
+  tagsMergedInto(ref: string, prefix?: string | readonly string[]): Promise<Set<string>>;
+  /** For each `{ commit, parent }`, the files that differ between them (one `diff-tree --stdin` for all): a merge against its other parents. */
+  filesAgainstParents(pairs: ReadonlyArray<{ commit: string; parent: string }>): Promise<string[][]>;
   /** True when `commit` is `ref` or an ancestor of it; throws for revisions that don't exist. */
   isAncestor(commit: string, ref: string): Promise<boolean>;
   /** The best common ancestor of all `refs` (`merge-base --octopus`, one call); undefined when they share no history. */

@@ -94,6 +94,7 @@ describe('slipway check', () => {
           web: { root: 'apps/web', build: { type: 'layer', from: 'scratch', dir: 'apps/web/dist' } },
           edge: { root: 'apps/edge', build: { type: 'prebuilt', from: '{image}:latest' } },
           gone: { root: 'apps/gone' },
+          split: { roots: ['apps/web', 'pkg/gone'] },
         },
       },
       { 'apps/web/w.js': '1', 'apps/edge/e.js': '1' },
@@ -105,6 +106,7 @@ describe('slipway check', () => {
     expect(s['edge']?.findings.map((f) => f.code)).toEqual(['E_CHECK_PREBUILT_TEMPLATE']);
     expect(s['edge']?.findings[0]?.message).toContain('floating tag latest');
     expect(s['gone']?.findings.map((f) => f.code)).toEqual(['E_CHECK_ROOT_MISSING']);
+    expect(s['split']?.findings).toEqual([{ code: 'E_CHECK_ROOT_MISSING', message: 'services.split.roots[1]: folder pkg/gone does not exist' }]);
   });
 
   it('staging-line: the changelog file for the package.json version must exist and say something', async () => {

@@ -64,8 +64,11 @@ export const check: Handler = async ({ args, options }, ctx) => {
 async function buildFindings(ws: Workspace, service: ResolvedService, commit: string, version: string | null): Promise<Finding[]> {
   const findings: Finding[] = [];
   const at = `services.${service.name}`;
-  if (service.root !== undefined && !(await isDirectory(join(ws.root, service.root)))) {
-    findings.push({ code: 'E_CHECK_ROOT_MISSING', message: `${at}.root: folder ${service.root} does not exist` });
+  const configured = service.roots ?? [];
+  for (const [i, root] of configured.entries()) {
+    if (await isDirectory(join(ws.root, root))) continue;
+    const field = ws.config.services[service.name]?.roots === undefined ? 'root' : `roots[${i}]`;
+    findings.push({ code: 'E_CHECK_ROOT_MISSING', message: `${at}.${field}: folder ${root} does not exist` });
   }
   // Build configuration: the same findings every command that builds checks before its first side effect.
   findings.push(...(await buildConfigFindings(ws, service, { commit, version, worktree: true })));

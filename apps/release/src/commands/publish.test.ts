@@ -52,6 +52,38 @@ describe('slipway publish (per-service)', () => {
     expect(ws.github.repo(REPOSITORY).releases).toHaveLength(0);
   });
 
+  it('prereleaseFrom "any-branch": a canary from a feature branch publishes, a stable tag there is still refused', async () => {
+    const ws = await releaseWorkspace({ prereleaseFrom: 'any-branch' });
+    await ws.repo.git('checkout', '-q', '-b', 'feature');
+    await ws.repo.commit('feat(api): canary', { 'apps/api/server.js': 'console.log("canary")\n' });
+    await ws.tagRelease('api/v1.1.0-canary.0');
+    await ws.tagRelease('api/v1.1.0');
+    await ws.repo.git('checkout', '-q', 'main');
+
+    const canary = await runCli(['publish', 'api/v1.1.0-canary.0', '--json'], { cwd: ws.repo.dir, env: ws.env });
+    expect(canary.exitCode, canary.stderr).toBe(0);
+    expect(canary.stderr).toContain('prereleaseFrom is "any-branch"');
+    expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual(['v1.1.0-canary.0']);
+    expect(ws.github.repo(REPOSITORY).releases[0]).toMatchObject({ tag_name: 'api/v1.1.0-canary.0', prerelease: true });
+
+    const stable = await runCli(['publish', 'api/v1.1.0'], { cwd: ws.repo.dir, env: ws.env });
+    expect(stable.exitCode).toBe(3);
+    expect(stable.stderr).toContain('not reachable from origin/main');
+    expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual(['v1.1.0-canary.0']);
+
+    // A service can take it back: its own "main" wins over the workspace's setting.
+    const strict = await releaseWorkspace({
+      prereleaseFrom: 'any-branch',
+      services: { api: { root: 'apps/api', prereleaseFrom: 'main', build: { type: 'layer', from: 'scratch', dir: 'apps/api', entrypoint: ['node'] } } },
+    });
+    await strict.repo.git('checkout', '-q', '-b', 'feature');
+    await strict.repo.commit('feat(api): canary', { 'apps/api/server.js': 'console.log("canary")\n' });
+    await strict.tagRelease('api/v1.1.0-canary.0');
+    const refused = await runCli(['publish', 'api/v1.1.0-canary.0'], { cwd: strict.repo.dir, env: strict.env });
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stderr).toContain('"prereleaseFrom": "any-branch"');
+  });
+
   it('an rc is a prerelease with only its exact tag: no latest, no floating tags', async () => {
     const ws = await releaseWorkspace({
       services: { api: { root: 'apps/api', imageTags: ['X.Y.Z', 'X.Y', 'latest'], build: { type: 'layer', from: 'scratch', dir: 'apps/api', entrypoint: ['node'] } } },
