@@ -20,6 +20,7 @@ import {
   type TagInfo,
 } from '@slipway/tag';
 import type { GraphSource } from './adapters/project-graph.js';
+import { UsageError } from './errors.js';
 import { own } from '@slipway/config';
 import { normalizeRoot, servicesTouching } from './service-paths.js';
 import { unreleasedCommits, type UnreleasedHistory } from './unreleased-commits.js';
@@ -95,6 +96,8 @@ export interface ServiceDetail {
   highest: TagInfo | null;
   /** Why no next version could be computed (a bad --bump/--preid, a bad package.json version). */
   error: Error | undefined;
+  /** For a first release: the package.json its version comes from, or would (per-service only). */
+  firstVersionFile: string | undefined;
 }
 
 export interface PlanOutcome {
@@ -245,12 +248,23 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
   const serviceHistory = new Map([...byService].map(([service, commits]) => [service, new Set(commits.map((c) => c.sha))]));
 
   const stagingBase = scheme === 'staging-line' ? await readBaseVersion(ws.root) : undefined;
+  // A per-service first release starts at its project's package.json version (without --bump).
+  const firstVersions = new Map<string, FirstVersion>();
+  for (const stream of streams.values()) {
+    const service = stream.services.length === 1 ? stream.services[0] : undefined;
+    if (scheme === 'per-service' && stream.last === null && service !== undefined && selected.includes(service)) {
+      firstVersions.set(stream.key, await firstVersionOf(ws, service, options.head.commit));
+    }
+  }
   const decisions = new Map<string, Decision>();
   for (const stream of streams.values()) {
     const commits = (byStream.get(stream.key) ?? []).map(parse);
+    const first = options.bump === undefined ? firstVersions.get(stream.key) : undefined;
     decisions.set(
       stream.key,
-      stagingBase !== undefined ? stagingDecision(stream, stagingBase) : stepOverTaken(decide(stream, commits, options.bump, options.preid), stream, tagNames, classify),
+      stagingBase !== undefined
+        ? stagingDecision(stream, stagingBase)
+        : stepOverTaken(first?.version !== undefined || first?.error !== undefined ? firstDecision(first, commits) : decide(stream, commits, options.bump, options.preid), stream, tagNames, classify),
     );
   }
 
@@ -287,7 +301,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
       ignoredTags: stream.ignored.map((t) => t.tag),
       note: error !== undefined ? error.message : nextTagExists ? `${nextTag ?? ''} already exists: ${decision.note}` : decision.note,
     });
-    details.set(service, { notesCommits: byStream.get(stream.key) ?? [], highest: stream.tags.at(-1) ?? null, error });
+    details.set(service, { notesCommits: byStream.get(stream.key) ?? [], highest: stream.tags.at(-1) ?? null, error, firstVersionFile: firstVersions.get(stream.key)?.file });
   }
 
   const keyOf = (service: string) => streamOf(service).key;
@@ -326,6 +340,51 @@ function makeStream(key: string, services: string[], all: TagInfo[], reachable: 
  * decided version's tag exists anywhere, take the same step again (`2.0.0-alpha.66` taken →
  * `2.0.0-alpha.67`; patch `1.1.27` taken → `1.1.28`).
  */
+interface FirstVersion {
+  /** The package.json read, relative to the workspace root. */
+  file: string;
+  version: string | undefined;
+  error?: UsageError;
+}
+
+/**
+ * A never-released service starts at the version its project's package.json holds at the commit
+ * being planned, so `nx run release:api` works the first time with no flag. "0.0.0" is the
+ * placeholder many generators write, not a version anyone chose: it counts as none.
+ */
+async function firstVersionOf(ws: Workspace, service: string, commit: string): Promise<FirstVersion> {
+  const root = normalizeRoot((await ws.serviceRoots(service))[0] ?? '');
+  const file = root === '' ? 'package.json' : `${root}/package.json`;
+  const text = await ws.git().readFileAt({ commit, path: file });
+  if (text === undefined) return { file, version: undefined };
+  let version: unknown;
+  try {
+    version = (JSON.parse(text) as { version?: unknown } | null)?.version;
+  } catch (cause) {
+    return { file, version: undefined, error: new UsageError(`${file} at ${commit.slice(0, 7)} is not valid JSON (${(cause as Error).message}): fix it, or choose the first version with --version`) };
+  }
+  if (version === undefined || version === '0.0.0') return { file, version: undefined };
+  if (typeof version !== 'string' || !isVersion(version)) {
+    return { file, version: undefined, error: new UsageError(`${file}: "version" is ${JSON.stringify(version)}, not a version Slipway can tag (MAJOR.MINOR.PATCH[-pre]): fix it, or choose the first version with --version`) };
+  }
+  return { file, version };
+}
+
+function isVersion(version: string): boolean {
+  try {
+    parseVersion(version);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function firstDecision(first: FirstVersion, commits: ParsedCommit[]): Decision {
+  if (first.error !== undefined) return { bump: null, next: null, note: first.error.message, error: first.error };
+  const since = commits.length === 1 ? '1 commit' : `${commits.length} commits`;
+  return { bump: null, next: first.version ?? null, note: `first release (${since}): ${first.version ?? ''} from ${first.file}`, error: undefined };
+}
+
 function stepOverTaken(decision: Decision, stream: Stream, tagNames: ReadonlySet<string>, classify: ClassifyOptions): Decision {
   if (decision.next === null || decision.error !== undefined) return decision;
   const service = stream.services.length === 1 ? stream.services[0] : undefined;
@@ -362,7 +421,7 @@ function decide(stream: Stream, commits: ParsedCommit[], bump: Bump | undefined,
     return {
       bump: null,
       next: null,
-      note: `first release (${since}): give the version explicitly, e.g. --version 0.1.0`,
+      note: `first release (${since}): set "version" in its project's package.json, or give one with --version (e.g. 0.1.0)`,
       error: undefined,
     };
   }
