@@ -2,6 +2,7 @@ import { imageTags } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { Handler } from '../context.js';
 import { UsageError } from '../errors.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { table } from '../output.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 import { formatStagingResult, mainPromote, stagingPush } from '../staging-line.js';
@@ -25,6 +26,8 @@ export function ciEvent(options: Record<string, unknown>, env: NodeJS.ProcessEnv
 /** A main-line push of the single scheme: branch, sha-<7> and latest images; merging never deploys. */
 async function branchBuild(ws: Workspace, branch: string, commit: string, dryRun: boolean, log: (m: string) => void): Promise<ArtifactResult[]> {
   const head = await ws.git().fetchBranch(branch);
+  const images = ws.serviceNames().map((name) => ws.service(name)).filter((s) => s.kind === 'image');
+  await assertBuildable(ws, images, { commit, version: null, building: true });
   const results: ArtifactResult[] = [];
   for (const name of ws.serviceNames()) {
     const service = ws.service(name);
