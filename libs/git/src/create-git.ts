@@ -318,7 +318,8 @@ export function createGit(options: GitOptions): SourceControl {
       if (requests.some(({ commit, path }) => /\s/.test(commit) || path.includes('\n'))) {
         throw new InvalidRefError(input, 'readFilesAt takes one line per commit:path');
       }
-      return parseBatch(await runBatch(['cat-file', '--batch'], input), requests.length);
+      const bytes = await runBatch(['cat-file', '--batch'], input);
+      return parseBatch(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), requests.length);
     },
 
     async pushNewRef(ref, commit) {

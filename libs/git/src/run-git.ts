@@ -51,8 +51,12 @@ export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): Gi
   };
 }
 
-/** Runs a git command fed `input` on stdin and returns its stdout as bytes (for `cat-file --batch`). */
-export function createBatchRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Buffer> {
+/**
+ * Runs a git command fed `input` on stdin and returns its stdout as bytes (for `cat-file --batch`).
+ * Typed as Uint8Array, not Buffer: these declarations ship, and a consumer compiling them needs
+ * no Node typings.
+ */
+export function createBatchRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Uint8Array> {
   return async (args, input) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
     const result = await execa('git', args, { cwd, env: { ...env, ...FORCED_ENV }, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
