@@ -279,6 +279,8 @@ export async function reserveStagingVersion(
   }
   const commit = await ws.git().resolveCommit(options.commit);
   const base = await stagingBase(ws, commit);
+  // A reservation is for a build: configuration that cannot build is refused before it takes an N.
+  await assertBuildable(ws, options.service === undefined ? imageServices(ws) : [ws.service(options.service)], { commit, version: stagingTag(base, 0) });
   return reserve(ws, { base, commit, versionOverride: options.versionOverride, dryRun: options.dryRun, log: options.log });
 }
 

@@ -1,6 +1,7 @@
 import { renderNotes } from '@slipway/notes';
 import { compareVersions, parseVersion, releaseTag, type ClassifyOptions } from '@slipway/tag';
 import type { Env, Handler } from '../context.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { planReleases } from '../release-plan.js';
 import { openWorkspace } from '../workspace.js';
@@ -101,6 +102,9 @@ export const release: Handler = async ({ args, options }, ctx) => {
   if (highest?.version && compareVersions(version, highest.version) <= 0) {
     throw new PolicyError('E_VERSION_NOT_ABOVE', `${version} is not above ${highest.tag}, the highest release of ${scheme === 'per-service' ? service : 'this workspace'}; versions only go up`);
   }
+
+  // A tag is the start of a publish: one whose build cannot work is never pushed.
+  await assertBuildable(ws, [ws.service(service)], { commit, version });
 
   const previousTag = row.lastTag;
   const notes = renderNotes({
