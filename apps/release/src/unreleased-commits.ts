@@ -19,6 +19,8 @@ export interface UnreleasedHistory {
   pathHistory(key: string, touches: (files: readonly string[]) => boolean): string[] | undefined;
   /** How many `git log` passes it took: 1, one more for first releases' folders, one per release not on `head`'s history. */
   passes: number;
+  /** No merge in the log: every path history is just the unreleased commits touching the paths, in log order. */
+  linear: boolean;
 }
 
 /** A log in memory, newest first, for {@link simplifiedHistory}. */
@@ -260,6 +262,7 @@ export async function unreleasedCommits(
     base,
     log,
     passes,
+    linear: log.every((c) => c.parents.length <= 1),
     isUnreleased(key, sha) {
       const i = index.get(sha);
       const test = tests.get(key);
