@@ -2,7 +2,7 @@
 // from the pins repository, resolving versions to digests, and building the one-file change.
 
 import { environmentOrder, pinPath, type ResolvedService } from '@slipway/config';
-import type { CommitInfo, GitIdentity, SourceControl } from '@slipway/git';
+import type { GitIdentity, SourceControl } from '@slipway/git';
 import {
   DeployRefError,
   UnknownEnvironmentError,
@@ -64,9 +64,9 @@ export interface PinState {
   /**
    * Per environment, newest first: the digest its pin file held after each commit that changed it,
    * read from the file itself. This, not the trailers, is what the gates and rollback trust: a
-   * trailer is what someone wrote in a commit message.
+   * trailer is what someone wrote in a commit message. Undefined unless read (`HeldReading`).
    */
-  held: Record<string, HeldPin[]>;
+  held: Record<string, HeldPin[]> | undefined;
 }
 
 /** The service, refusing npm services: they have no image to pin. */
@@ -91,7 +91,14 @@ export function stringList(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-export async function readPinState(repo: PinsRepo, ws: Workspace, service: ResolvedService): Promise<PinState> {
+/**
+ * What to read of the pin files' past (`PinState.held`): `all` — every commit that changed each
+ * environment's file, what the gates need; `promotions` — only the promotion commits, for history's
+ * `pinned`; `none` — nothing (status). Each costs one batch read, and parsing every old file.
+ */
+export type HeldReading = 'all' | 'promotions' | 'none';
+
+export async function readPinState(repo: PinsRepo, ws: Workspace, service: ResolvedService, reading: HeldReading = 'all'): Promise<PinState> {
   const environments = environmentOrder(ws.config);
   const format = ws.config.pins.format;
   const paths: Record<string, string> = {};
@@ -123,45 +130,61 @@ export async function readPinState(repo: PinsRepo, ws: Workspace, service: Resol
       pinned: null,
     });
   }
-  const held = await readHeld(repo, ws, service, environments, paths, commits);
-  for (const record of history) record.pinned = held[record.environment]?.find((h) => h.commit === record.commit)?.digest ?? null;
+  const promotions = new Set(history.map((r) => `${r.commit} ${r.environment}`));
+  const wanted =
+    reading === 'none'
+      ? undefined
+      : commits.flatMap((commit) =>
+          environments.flatMap((environment) => {
+            const path = paths[environment];
+            const asked = reading === 'all' || promotions.has(`${commit.sha} ${environment}`);
+            return asked && path !== undefined && commit.files.includes(path) ? [{ environment, commit: commit.sha, path }] : [];
+          }),
+        );
+  const held = wanted && (await readHeld(repo, ws, service, environments, wanted));
+  if (held) for (const record of history) record.pinned = held[record.environment]?.find((h) => h.commit === record.commit)?.digest ?? null;
   return { service, environments, paths, contents, current, history, held };
 }
 
-/** One batch read of every pin file at every commit that changed it. */
+/** One batch read of the pin files at the commits asked for; each distinct text is parsed once. */
 async function readHeld(
   repo: PinsRepo,
   ws: Workspace,
   service: ResolvedService,
   environments: readonly string[],
-  paths: Record<string, string>,
-  commits: readonly CommitInfo[],
+  wanted: readonly { environment: string; commit: string; path: string }[],
 ): Promise<Record<string, HeldPin[]>> {
-  const wanted = commits.flatMap((commit) =>
-    environments.flatMap((environment) => {
-      const path = paths[environment];
-      return path !== undefined && commit.files.includes(path) ? [{ environment, commit: commit.sha, path }] : [];
-    }),
-  );
   const contents = await repo.readMany(wanted);
+  const parsed = new Map<string, Pinned | undefined>();
   const held: Record<string, HeldPin[]> = Object.fromEntries(environments.map((e) => [e, []]));
   wanted.forEach(({ environment, commit, path }, i) => {
-    let pinned: Pinned | undefined;
-    try {
-      pinned = readPinned(ws.config.pins.format, contents[i], service.image, { path });
-    } catch {
-      // A file that did not parse then pinned nothing anyone could deploy.
+    const text = contents[i];
+    if (text === undefined) return;
+    if (!parsed.has(text)) {
+      try {
+        parsed.set(text, readPinned(ws.config.pins.format, text, service.image, { path }));
+      } catch {
+        // A file that did not parse then pinned nothing anyone could deploy.
+        parsed.set(text, undefined);
+      }
     }
+    const pinned = parsed.get(text);
     if (pinned) held[environment]?.push({ commit, digest: pinned.digest, version: pinned.version, tag: pinned.tag, imageTag: pinned.imageTag });
   });
   return held;
+}
+
+/** What `environment`'s pin file held; a state read without it is a bug, never "held nothing". */
+export function heldIn(state: PinState, environment: string): HeldPin[] {
+  if (state.held === undefined) throw new Error(`readPinState(…, 'none') cannot answer what ${environment} held`);
+  return state.held[environment] ?? [];
 }
 
 /** Per environment, every digest its pin file ever held (what is pinned now first). */
 export function promotedThrough(state: PinState): Record<string, string[]> {
   const through: Record<string, string[]> = {};
   for (const environment of state.environments) {
-    const digests = (state.held[environment] ?? []).map((h) => h.digest);
+    const digests = heldIn(state, environment).map((h) => h.digest);
     const now = state.current[environment]?.digest;
     through[environment] = [...new Set(now === undefined ? digests : [now, ...digests])];
   }
@@ -191,7 +214,7 @@ export function describeDigest(state: PinState, digest: string): Described {
     const pinned = state.current[environment];
     if (pinned?.digest === digest && named(pinned)) return { version: pinned.version, tag: pinned.tag, imageTag: pinned.imageTag };
   }
-  const held = state.environments.flatMap((e) => state.held[e] ?? []).find((h) => h.digest === digest && named(h));
+  const held = state.environments.flatMap((e) => heldIn(state, e)).find((h) => h.digest === digest && named(h));
   return held ? { version: held.version, tag: held.tag, imageTag: held.imageTag } : {};
 }
 

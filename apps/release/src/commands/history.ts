@@ -18,7 +18,7 @@ export const history: Handler = async ({ args, options }, ctx) => {
   let promotions: PromotionRecord[];
   try {
     await repo.refresh();
-    const state = await readPinState(repo, ws, service);
+    const state = await readPinState(repo, ws, service, 'promotions');
     promotions = environment === undefined ? state.history : state.history.filter((r) => r.environment === environment);
   } finally {
     await repo.close();

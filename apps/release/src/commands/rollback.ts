@@ -2,6 +2,7 @@ import type { Handler } from '../context.js';
 import { PolicyError } from '../errors.js';
 import {
   describeDigest,
+  heldIn,
   imageService,
   releaseTagInfo,
   requireEnvironment,
@@ -20,10 +21,10 @@ import { describePromotion, landPromotion } from './promote.js';
  * returns to where it started, as `kubectl rollout undo` does.
  */
 async function target(ws: Workspace, state: PinState, environment: string, to: string | undefined): Promise<string> {
-  const ran = state.held[environment] ?? [];
+  const ran = heldIn(state, environment);
   if (to !== undefined) {
     const version = releaseTagInfo(ws, state.service, to).version ?? to;
-    const anywhere = state.environments.flatMap((e) => state.held[e] ?? []);
+    const anywhere = state.environments.flatMap((e) => heldIn(state, e));
     const known = ran.find((h) => h.version === version) ?? anywhere.find((h) => h.version === version);
     if (known) return known.digest;
     return (await resolveVersion(ws, state.service, to)).digest;

@@ -61,7 +61,7 @@ export const status: Handler = async ({ args }, ctx) => {
   const states = [];
   try {
     await repo.refresh();
-    for (const service of services) states.push(await readPinState(repo, ws, service));
+    for (const service of services) states.push(await readPinState(repo, ws, service, 'none'));
   } finally {
     await repo.close();
   }
