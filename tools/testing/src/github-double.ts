@@ -55,6 +55,14 @@ export interface DoubleDispatch {
   client_payload: Record<string, unknown>;
 }
 
+/** A deployment review of a workflow run (components.schemas.environment-approvals). */
+export interface DoubleApproval {
+  environments: Array<{ name: string }>;
+  state: 'approved' | 'rejected' | 'pending';
+  user: { login: string };
+  comment: string;
+}
+
 export interface DoubleRepoState {
   /** Full ref name (`refs/tags/x`) → what it points at. */
   refs: Map<string, DoubleRef>;
@@ -64,6 +72,8 @@ export interface DoubleRepoState {
   dispatches: DoubleDispatch[];
   /** The release GitHub would show as "Latest". */
   latestReleaseId: number | undefined;
+  /** Environment reviews per workflow run id: what required reviewers decided. */
+  runApprovals: Map<number, DoubleApproval[]>;
 }
 
 export interface DoubleRequest {
@@ -145,7 +155,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   const repo = (fullName: string): DoubleRepoState => {
     let r = state.repos.get(fullName);
     if (!r) {
-      r = { refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined };
+      r = { refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined, runApprovals: new Map() };
       state.repos.set(fullName, r);
     }
     return r;
@@ -334,6 +344,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       release.updated_at = now().toISOString();
       applyLatest(r, release, makeLatest);
       return { status: 200, body: release };
+    }
+
+    const approvals = /^\/actions\/runs\/(\d+)\/approvals$/.exec(rest);
+    if (method === 'GET' && approvals) {
+      return { status: 200, body: r.runApprovals.get(Number(approvals[1])) ?? [] };
     }
 
     if (method === 'POST' && rest === '/dispatches') {
