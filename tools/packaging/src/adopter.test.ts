@@ -196,7 +196,7 @@ describe('an Nx workspace adopts Slipway from npm', { timeout: 600_000 }, () => 
     }
     expect(contents['@slipway/release']).toEqual(expect.arrayContaining(['bin/slipway.js', 'dist/slipway.mjs']));
     expect(contents['@slipway/config']).toContain('services.schema.json');
-    expect(contents['@slipway/nx-plugin']).toEqual(expect.arrayContaining(['generators.json', 'dist/generators/init/init.js', 'dist/generators/init/schema.json']));
+    expect(contents['@slipway/nx-plugin']).toEqual(expect.arrayContaining(['generators.json', 'dist/generators/init/init.js', 'dist/generators/init/schema.json', 'dist/workflows/pr.yml', 'dist/workflows/release.yml', 'dist/workflows/promote.yml']));
   });
 
   it("runs the README's adoption steps as written", async () => {

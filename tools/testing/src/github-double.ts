@@ -62,6 +62,14 @@ export interface DoubleDispatch {
   client_payload: Record<string, unknown>;
 }
 
+/** A deployment review of a workflow run (components.schemas.environment-approvals). */
+export interface DoubleApproval {
+  environments: Array<{ name: string }>;
+  state: 'approved' | 'rejected' | 'pending';
+  user: { login: string };
+  comment: string;
+}
+
 export interface DoubleRepoState {
   /** `owner/repo` as created (GitHub keeps the case it was created with). */
   readonly fullName: string;
@@ -77,6 +85,8 @@ export interface DoubleRepoState {
   dispatches: DoubleDispatch[];
   /** The release GitHub would show as "Latest". */
   latestReleaseId: number | undefined;
+  /** Environment reviews per workflow run id: what required reviewers decided. */
+  runApprovals: Map<number, DoubleApproval[]>;
 }
 
 export interface DoubleRequest {
@@ -162,7 +172,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     const key = fullName.toLowerCase();
     let r = state.repos.get(key);
     if (!r) {
-      r = { fullName, commits: new Set(), origin: undefined, refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined };
+      r = { fullName, commits: new Set(), origin: undefined, refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined, runApprovals: new Map() };
       state.repos.set(key, r);
     }
     for (const sha of init.commits ?? []) r.commits.add(sha);
@@ -391,6 +401,11 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       release.updated_at = now().toISOString();
       applyLatest(r, release, makeLatest);
       return { status: 200, body: release };
+    }
+
+    const approvals = /^\/actions\/runs\/(\d+)\/approvals$/.exec(rest);
+    if (method === 'GET' && approvals) {
+      return { status: 200, body: r.runApprovals.get(Number(approvals[1])) ?? [] };
     }
 
     if (method === 'POST' && rest === '/dispatches') {

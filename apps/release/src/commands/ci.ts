@@ -44,6 +44,11 @@ export const ci: Handler = async ({ options }, ctx) => {
   const log = (m: string) => ctx.out.info(m);
   const dryRun = ctx.dryRun;
   const scheme = ws.config.scheme;
+  const versionOverride = typeof options['versionOverride'] === 'string' && options['versionOverride'] !== '' ? options['versionOverride'] : undefined;
+  // Only a staging push reserves; anywhere else the override would be silently ignored.
+  if (versionOverride !== undefined && !(scheme === 'staging-line' && ref === 'refs/heads/staging')) {
+    throw new UsageError(`--version-override applies to a staging-line push to staging, not to ${ref} under the ${scheme} scheme`);
+  }
   const route = (action: string, data: unknown, human: string) => ({ data: { event, ref, action, result: data }, human: `${action}\n${human}`.trimEnd() });
 
   if (event !== 'push' && event !== 'workflow_dispatch') {
@@ -61,7 +66,7 @@ export const ci: Handler = async ({ options }, ctx) => {
 
   if (scheme === 'staging-line') {
     if (branch === 'staging') {
-      const result = await stagingPush(ws, { commit, dryRun, log });
+      const result = await stagingPush(ws, { commit, dryRun, log, versionOverride });
       return route('staging build', result, formatStagingResult(result));
     }
     if (branch === ws.config.mainBranch) {
