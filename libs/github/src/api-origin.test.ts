@@ -57,6 +57,7 @@ describe('the GitHub token stays on the configured API origin', () => {
   it('refuses a pagination Link to another host, sending it nothing', async () => {
     const double = await startGitHubDouble({ tokens: [TOKEN] });
     onTestFinished(double.close);
+    double.repo('acme/platform', { commits: ['a'.repeat(40)] });
     const elsewhere = await trap();
     const url = await front(
       double.url,
@@ -78,6 +79,7 @@ describe('the GitHub token stays on the configured API origin', () => {
   it('follows a redirect to another origin without the token, and keeps it on the API origin', async () => {
     const double = await startGitHubDouble({ tokens: [TOKEN] });
     onTestFinished(double.close);
+    double.repo('acme/platform', { commits: ['a'.repeat(40)] });
     const elsewhere = await trap();
     const url = await front(double.url, (req, res) => {
       const moved = req.url?.includes('/releases/tags/moved') ? `${elsewhere.url}/moved` : req.url?.includes('/releases/tags/here') ? '/repos/acme/platform/releases/tags/api%2Fv1.0.0' : undefined;
@@ -97,6 +99,7 @@ describe('the GitHub token stays on the configured API origin', () => {
   it('keeps userinfo in GITHUB_API_URL out of requests and errors', async () => {
     const double = await startGitHubDouble({ tokens: [TOKEN] });
     onTestFinished(double.close);
+    double.repo('acme/platform', { commits: ['a'.repeat(40)] });
     const withUserinfo = double.url.replace('http://', 'http://enterprise:s3cret-api-password@');
     const github = createGitHub({ repository: 'acme/platform', token: 'ghs_wrongToken0123456789abcdefABCDEF', baseUrl: withUserinfo, retry: { attempts: 1 } });
     const error = await github.listReleases().catch((e: unknown) => e);
