@@ -101,7 +101,8 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
     if (build.type === 'layer') {
       const dest = await mkdtemp(join(tmpdir(), 'slipway-build-'));
       try {
-        const dir = await ws.git().exportTree({ commit, path: build.dir, dest });
+        // Files as committed, straight from git's objects: no checkout setting or attribute changes the digest.
+        const tree = await ws.git().committedTree({ commit, path: build.dir });
         let from: LayerBuildOptions['from'] = 'scratch';
         if (build.from !== 'scratch') {
           const base = ws.registry(build.from);
@@ -112,7 +113,8 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
         log(`building ${service.name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
         const built = await buildLayerImage({
           from,
-          dir,
+          tree,
+          spoolDir: dest,
           entrypoint: build.entrypoint ?? [],
           ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
           ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
