@@ -90,6 +90,8 @@ export const imageCopy: Handler = async ({ args }, ctx) => {
     `${srcText} @ ${result.digest}`,
     ...destinations.map((d) => `  → ${d}`),
     `blobs: ${result.blobs.mounted} mounted, ${result.blobs.uploaded} uploaded (${result.blobs.uploadedBytes} bytes), ${result.blobs.present} already present`,
+    ...(result.repaired.length > 0 ? [`repaired: ${result.repaired.join(', ')} named the digest but missed platform manifests; they were copied again`] : []),
+    ...Object.entries(result.converted).map(([repository, digest]) => `converted to OCI media types for ${repository} (an OCI layout holds no others): ${digest}`),
   ].join('\n');
   return { data, human };
 };
