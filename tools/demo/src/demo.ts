@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { resolve } from 'node:path';
 import { run, type ExitCode } from '@slipway/release';
 import { createDemoWorkspace } from './workspace.js';
 
@@ -108,7 +109,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   say(bold(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`));
   say(`The workspace is still there: ${ws.dir}`);
-  say(`  images        ${ws.dir}/.slipway/images/api   (skopeo inspect oci:${ws.dir}/.slipway/images/api:v1.0.1)`);
+  // Absolute: podman reads a relative oci:.slipway/… as a registry name.
+  say(`  images        ${resolve(ws.dir, '.slipway/images/api')}   (podman pull oci:${resolve(ws.dir, '.slipway/images/api')}:v1.0.1)`);
   say(`  pins          ${ws.dir}/deploy/<environment>/api.yaml`);
   say(`  manifests     ${manifest('1.0.0')}, ${manifest('1.0.1')}`);
   say(`  audit trail   git -C ${ws.dir} log --format='%s%n%b' -- deploy`);
