@@ -110,7 +110,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say(bold(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`));
   say(`The workspace is still there: ${ws.dir}`);
   // Absolute: podman reads a relative oci:.slipway/… as a registry name.
-  say(`  images        ${resolve(ws.dir, '.slipway/images/api')}   (podman pull oci:${resolve(ws.dir, '.slipway/images/api')}:v1.0.1)`);
+  say(`  images        ${resolve(ws.dir, '.slipway/images/api')}   pull: podman pull oci:${resolve(ws.dir, '.slipway/images/api')}:v1.0.1`);
   say(`  pins          ${ws.dir}/deploy/<environment>/api.yaml`);
   say(`  manifests     ${manifest('1.0.0')}, ${manifest('1.0.1')}`);
   say(`  audit trail   git -C ${ws.dir} log --format='%s%n%b' -- deploy`);
