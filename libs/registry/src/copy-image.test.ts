@@ -6,7 +6,7 @@ import { makeTestImage, makeTestMultiPlatform, type TestImage } from '@slipway/t
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { clientFor, registryPeer, seedWithSkopeo, skopeoDigest, skopeoPullAll, skopeoRaw, text } from '../test/peers.js';
-import { copyImage, guardTag, ImmutableTagError, MediaTypes, openOciLayout, type Registry } from './index.js';
+import { copiedDigest, copyImage, guardTag, ImmutableTagError, MediaTypes, openOciLayout, type Registry } from './index.js';
 
 describe('copyImage', () => {
   it('copies a two-platform index within a repository in at most 3 requests, digest preserved', async () => {
@@ -131,6 +131,8 @@ describe('copyImage heals and converts', () => {
     const converted = copied.converted['api'];
     expect(converted).toMatch(/^sha256:/);
     expect(converted).not.toBe(list.digest);
+    expect(await copiedDigest({ registry: client, repository: 'acme/api', reference: 'v1' }, layout)).toBe(converted);
+    expect(await copiedDigest({ registry: client, repository: 'acme/api', reference: 'v1' }, client)).toBe(list.digest);
     await copyImage({ from: { registry: client, repository: 'acme/api', reference: 'single' }, to: { registry: layout, repository: 'api', tags: ['single'] } });
 
     // skopeo: the list is an OCI index there, every platform copies out in full.

@@ -132,6 +132,16 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
   return result;
 }
 
+/**
+ * The digest `from` has once copied to `registry`: the source's own, or that of its OCI conversion
+ * for a store that holds only OCI media types (what a dry run compares tags with).
+ */
+export async function copiedDigest(from: CopySource, registry: Registry): Promise<string> {
+  const top = await from.registry.getManifest(from.repository, from.reference);
+  if (!holdsOnlyOci(registry)) return top.digest;
+  return (await convertToOci(top, from))?.top.digest ?? top.digest;
+}
+
 /** An index's children missing at the target, copied again (with their blobs); whether any was. */
 async function repairChildren(
   top: StoredManifest,
