@@ -21,6 +21,13 @@ export interface PlanRepoOptions {
    * the one log plan reads spans the whole history (the worst case for the one-pass design).
    */
   dormant: boolean;
+  /**
+   * Real-history shapes (issue 17): the first service's abandoned prerelease line — a branch off
+   * the middle of the history, never merged, tagged `<svc>/v2.0.0-alpha.N` and also holding the
+   * tags main's next versions would take — and, in the tail, feature branches merged with
+   * `--no-ff`, some after syncing main into them.
+   */
+  realHistory?: boolean;
 }
 
 export interface PlanRepo {
@@ -28,6 +35,8 @@ export interface PlanRepo {
   commits: number;
   tags: number;
   serviceNames: string[];
+  /** Tags on the abandoned branch (realHistory), none of them reachable from main. */
+  abandonedTags: string[];
 }
 
 export const serviceName = (i: number) => `svc-${String(i).padStart(3, '0')}`;
@@ -48,7 +57,7 @@ export const NX_JSON = {
 };
 
 export async function generatePlanRepo(options: PlanRepoOptions): Promise<PlanRepo> {
-  const { dir, services, tagsPerService, tail, libs, dormant } = options;
+  const { dir, services, tagsPerService, tail, libs, dormant, realHistory = false } = options;
   await execa('git', ['init', '--quiet', '-b', 'main', dir]);
   const names = Array.from({ length: services }, (_, i) => serviceName(i));
 
@@ -58,12 +67,14 @@ export async function generatePlanRepo(options: PlanRepoOptions): Promise<PlanRe
   let commits = 0;
   let tags = 0;
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-  const commit = (message: string, files: Record<string, string>): number => {
+  const commit = (message: string, files: Record<string, string>, branch = 'main', parents: { from?: number; merge?: number } = {}): number => {
     mark += 1;
     commits += 1;
     time += 60;
     const who = `Bench <bench@slipway.invalid> ${time} +0000`;
-    chunks.push(`commit refs/heads/main\nmark :${mark}\nauthor ${who}\ncommitter ${who}\n${data(message)}`);
+    chunks.push(`commit refs/heads/${branch}\nmark :${mark}\nauthor ${who}\ncommitter ${who}\n${data(message)}`);
+    if (parents.from !== undefined) chunks.push(`from :${parents.from}\n`);
+    if (parents.merge !== undefined) chunks.push(`merge :${parents.merge}\n`);
     for (const [path, content] of Object.entries(files)) chunks.push(`M 100644 inline ${path}\n${data(content)}`);
     chunks.push('\n');
     return mark;
@@ -97,9 +108,47 @@ export async function generatePlanRepo(options: PlanRepoOptions): Promise<PlanRe
   const early = dormant ? names.slice(-1) : [];
   for (const name of early) for (let round = 0; round < tagsPerService; round++) release(name, round);
   const active = names.filter((n) => !early.includes(n));
-  for (let round = 0; round < tagsPerService; round++) for (const name of active) release(name, round);
+  const abandonedTags: string[] = [];
+  for (let round = 0; round < tagsPerService; round++) {
+    for (const name of active) release(name, round);
+    const mainTip = mark;
+    if (realHistory && round === Math.floor(tagsPerService / 2)) {
+      // A 2.0 line for the first service that was never merged. It also took the versions main's
+      // next patch and minor would have (1.x.(last+1), 1.(x+1).0): plan must step over them.
+      const name = active[0] as string;
+      const last = version(tagsPerService - 1).split('.').map(Number) as [number, number, number];
+      const taken = [`${last[0]}.${last[1]}.${last[2] + 1}`, `${last[0]}.${last[1] + 1}.0`];
+      for (let n = 0; n < 20; n++) {
+        const at = commit(`feat(${name})!: rewrite ${n}`, { [`apps/${name}/src/next.js`]: `export const next = ${n};\n` }, 'next', n === 0 ? { from: mainTip } : {});
+        const alpha = `${name}/v2.0.0-alpha.${n}`;
+        tag(alpha, at);
+        abandonedTags.push(alpha);
+        if (n < taken.length) {
+          tag(`${name}/v${taken[n] ?? ''}`, at);
+          abandonedTags.push(`${name}/v${taken[n] ?? ''}`);
+        }
+      }
+    }
+  }
 
+  let features = 0;
   for (let t = 0; t < tail; t++) {
+    if (realHistory && t % 20 === 10) {
+      // A feature branch off main, merged back with --no-ff; every other one synced main first.
+      const name = active[(t * 11) % active.length] as string;
+      const branch = `feature-${features++}`;
+      const base = mark;
+      const first = commit(`feat(${name}): branch work ${t}`, source(name, 5000 + t), branch, { from: base });
+      const other = active[(t * 13) % active.length] as string;
+      const onMain = commit(`fix(${other}): meanwhile ${t}`, source(other, 6000 + t), 'main', { from: base });
+      if (features % 2 === 0) {
+        commit(`Merge branch 'main' into ${branch}`, source(other, 6000 + t), branch, { from: first, merge: onMain });
+      }
+      const more = source(name, 7000 + t);
+      const tip = commit(`fix(${name}): more branch work ${t}`, more, branch);
+      commit(`Merge pull request #${t} from acme/${branch}`, more, 'main', { from: onMain, merge: tip });
+      continue;
+    }
     if (t % 7 === 0) commit(`fix(${libName(t % libs)}): shared change ${t}`, { [`libs/${libName(t % libs)}/index.js`]: `export const shared = ${t};\n` });
     else if (t % 13 === 0) commit(`docs: notes ${t}`, { 'docs/notes.md': `${t}\n` });
     else {
@@ -116,7 +165,7 @@ export async function generatePlanRepo(options: PlanRepoOptions): Promise<PlanRe
     child.stdin.end(chunks.join(''));
   });
   await execa('git', ['reset', '--quiet', '--hard', 'main'], { cwd: dir });
-  return { dir, commits, tags, serviceNames: names };
+  return { dir, commits, tags, serviceNames: names, abandonedTags };
 }
 
 /**

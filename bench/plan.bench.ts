@@ -4,6 +4,7 @@
 //
 //   node --conditions=@slipway/source --import tsx bench/plan.bench.ts [--runs 5] [--nx-runs 1]
 //        [--services 100] [--tags-per-service 100] [--tail 300] [--skip-nx] [--keep]
+//        [--only recent|dormant|real-history]
 //
 // Two repositories are generated (bench/plan-repo.ts): "recent", where every service released in
 // the last round, and "dormant", where one service last released near the root, so the single git
@@ -13,6 +14,10 @@
 // sources through tsx (the bin after an edit), and in-process (the plan alone, no process start).
 // Then with the services' roots taken from the Nx project graph instead of services.json: the
 // first run after a change (Nx computes the graph) and every later one (Slipway's cached copy).
+// A third repository, "real-history", has the shapes of issue 17: an abandoned 2.0 prerelease
+// line on a branch never merged (which also took the versions main's next releases would), and
+// feature branches merged with --no-ff, some after syncing main. There plan runs in-process and
+// its answer is checked against git itself (tag --merged, git log <last>..HEAD -- <root>).
 // Not part of the tests.
 
 import { existsSync } from 'node:fs';
@@ -38,7 +43,15 @@ const nxRuns = option('nx-runs', 1);
 const shape = { services: option('services', 100), tagsPerService: option('tags-per-service', 100), tail: option('tail', 300), libs: 10 };
 
 interface PlanJson {
-  services: Array<{ service: string; affected: boolean; nextVersion: string | null }>;
+  services: Array<{
+    service: string;
+    affected: boolean;
+    nextVersion: string | null;
+    lastTag: string | null;
+    nextTag: string | null;
+    ignoredTags: string[];
+    commits: Array<{ sha: string }>;
+  }>;
   history: { commits: number; gitLogPasses: number; projectGraph: string | null };
 }
 
@@ -133,6 +146,54 @@ function agreement(plan: PlanJson, nx: Map<string, string>, label: string): stri
   return `same next version as slipway (${label}) for ${plan.services.length - differ.length} of ${plan.services.length}${shown.length ? ` (${shown.join('; ')})` : ''}`;
 }
 
+/**
+ * The plan against git itself: every service's last release is a tag reachable from HEAD (the
+ * abandoned line's are named in ignoredTags instead), its next tag exists nowhere, and its
+ * commits are exactly `git log <lastTag>..HEAD -- apps/<service>`, in git's order.
+ */
+async function checkAgainstGit(repo: PlanRepo, plan: PlanJson): Promise<string> {
+  const git = async (...args: string[]) => (await execa('git', args, { cwd: repo.dir })).stdout.split('\n').filter(Boolean);
+  const reachable = new Set(await git('tag', '--merged', 'HEAD'));
+  const every = new Set(await git('tag'));
+  const problems: string[] = [];
+  for (const s of plan.services) {
+    const expected = await git('log', '--format=%H', s.lastTag === null ? 'HEAD' : `${s.lastTag}..HEAD`, '--', `apps/${s.service}`);
+    const got = s.commits.map((c) => c.sha);
+    if (got.join() !== expected.join()) problems.push(`${s.service}: ${got.length} commits, git log ${expected.length}`);
+    if (s.lastTag !== null && !reachable.has(s.lastTag)) problems.push(`${s.service}: last tag ${s.lastTag} is not on HEAD's history`);
+    if (s.nextTag !== null && every.has(s.nextTag)) problems.push(`${s.service}: next tag ${s.nextTag} exists`);
+    if (s.ignoredTags.some((t) => reachable.has(t))) problems.push(`${s.service}: ignores a reachable tag`);
+  }
+  const ignored = plan.services.flatMap((s) => s.ignoredTags).sort();
+  if (ignored.join() !== [...repo.abandonedTags].sort().join()) problems.push(`ignored ${ignored.length} tags, the abandoned branch holds ${repo.abandonedTags.length}`);
+  if (problems.length > 0) throw new Error(`plan disagrees with git:\n  ${problems.slice(0, 10).join('\n  ')}`);
+  const first = plan.services[0];
+  return `matches git log for ${plan.services.length} of ${plan.services.length} services; ${first?.service ?? ''} last ${first?.lastTag ?? '-'}, next ${first?.nextTag ?? '-'}, ${ignored.length} abandoned tags ignored`;
+}
+
+async function realHistory(root: string, rows: Row[]): Promise<void> {
+  const name = 'real-history';
+  const dir = join(root, name);
+  const repo = await generatePlanRepo({ dir, ...shape, dormant: false, realHistory: true });
+  await writeServicesJson(repo, 'root');
+  const merges = (await execa('git', ['rev-list', '--merges', '--count', 'HEAD'], { cwd: dir })).stdout;
+  process.stderr.write(`${name}: ${repo.commits} commits (${merges} merges on HEAD), ${repo.tags} tags, ${repo.abandonedTags.length} on an abandoned branch\n`);
+  await inProcessPlan(repo);
+  const cpu: number[] = [];
+  const timedPlan = await timed(runs, async () => {
+    const { json, cpuMs } = await inProcessPlan(repo);
+    cpu.push(cpuMs);
+    return json;
+  });
+  const verdict = await checkAgainstGit(repo, timedPlan.last);
+  rows.push({
+    scenario: name,
+    what: 'slipway plan --json (in-process), checked against git',
+    ms: timedPlan.ms,
+    note: `CPU ${median(cpu).toFixed(0)} ms; ${timedPlan.last.history.gitLogPasses} git log passes; ${verdict}`,
+  });
+}
+
 async function scenario(name: string, dormant: boolean, root: string, bundled: string | undefined, rows: Row[]): Promise<void> {
   const dir = join(root, name);
   const started = performance.now();
@@ -217,8 +278,10 @@ async function main(): Promise<void> {
     await mkdir(join(root, 'bundle'));
     const bundled = await bundle(join(root, 'bundle'));
     const rows: Row[] = [];
-    await scenario('recent', false, root, bundled, rows);
-    await scenario('dormant', true, root, bundled, rows);
+    const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+    if (only === undefined || only === 'recent') await scenario('recent', false, root, bundled, rows);
+    if (only === undefined || only === 'dormant') await scenario('dormant', true, root, bundled, rows);
+    if (only === undefined || only === 'real-history') await realHistory(root, rows);
 
     const head = ['scenario', 'what', 'median', 'min', 'runs', 'notes'];
     const cells = rows.map((r) => [

@@ -24,8 +24,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = 'slipway.mjs';
 const INPUTS = 'slipway.inputs.json';
 // A file modified this close to the moment it was read may change again within the same mtime
-// tick without its mtime moving (git's "racy clean" problem): the bin hashes those instead.
-const RACY_MS = 2000;
+// tick without its mtime moving (git's "racy clean" problem): the bin hashes those instead. The
+// window is generous because a loaded machine can take seconds between an edit and the read;
+// too wide costs hashing a few files at start, too narrow misses an edit.
+const RACY_MS = 10_000;
 
 function argument(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);

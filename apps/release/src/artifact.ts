@@ -3,22 +3,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
 import {
-  MediaTypes,
   buildLayerImage,
   copyImage,
   dockerBuild,
   formatImageRef,
   locatePrebuilt,
   pushImage,
+  type BuiltImage,
   type LayerBuildOptions,
   type Registry,
 } from '@slipway/registry';
 import type { ImageTagSet } from '@slipway/tag';
 import { crashPoint } from './crash-point.js';
+import { moveFloatingTags } from './flows/floating-tags.js';
 import { PolicyError, UsageError, VerificationError } from './errors.js';
 import type { Workspace } from './workspace.js';
 
 export const REVISION_LABEL = 'org.opencontainers.image.revision';
+const VERSION_LABEL = 'org.opencontainers.image.version';
 
 export interface ArtifactResult {
   service: string;
@@ -40,20 +42,61 @@ export interface ArtifactRequest {
   log: (message: string) => void;
 }
 
-/** The commit an image says it was built from (its OCI revision label), if it says. */
-export async function imageRevision(registry: Registry, repository: string, digest: string): Promise<string | undefined> {
+/** The labels of an image (the first child's, for an index). */
+export async function imageLabels(registry: Registry, repository: string, digest: string): Promise<Record<string, string>> {
   let manifest = JSON.parse(Buffer.from((await registry.getManifest(repository, digest)).bytes).toString('utf8')) as {
     mediaType?: string;
     manifests?: { digest: string }[];
-    config?: { digest: string };
+    config?: { digest: string; size?: number };
   };
   const child = manifest.manifests?.[0];
   if (child) manifest = JSON.parse(Buffer.from((await registry.getManifest(repository, child.digest)).bytes).toString('utf8'));
-  if (!manifest.config) return undefined;
-  const config = JSON.parse(Buffer.from(await registry.getBlob(repository, manifest.config.digest)).toString('utf8')) as {
+  if (!manifest.config) return {};
+  const config = JSON.parse(Buffer.from(await registry.getBlob(repository, manifest.config.digest, { size: manifest.config.size })).toString('utf8')) as {
     config?: { Labels?: Record<string, string> };
   };
-  return config.config?.Labels?.[REVISION_LABEL];
+  return config.config?.Labels ?? {};
+}
+
+/** The commit an image says it was built from (its OCI revision label), if it says. */
+export async function imageRevision(registry: Registry, repository: string, digest: string): Promise<string | undefined> {
+  return (await imageLabels(registry, repository, digest))[REVISION_LABEL];
+}
+
+/**
+ * The layer image of `commit`: the folder's files as committed, read from git's objects (no
+ * checkout setting or attribute changes a byte), appended to the base. The compressed layer is
+ * written into `spoolDir`, which must outlive the push.
+ */
+async function buildLayer(
+  ws: Workspace,
+  name: string,
+  build: Extract<NonNullable<ResolvedService['build']>, { type: 'layer' }>,
+  commit: string,
+  version: string | null,
+  log: (message: string) => void,
+  spoolDir: string,
+): Promise<BuiltImage> {
+  const tree = await ws.git().committedTree({ commit, path: build.dir });
+  let from: LayerBuildOptions['from'] = 'scratch';
+  if (build.from !== 'scratch') {
+    const base = ws.registry(build.from);
+    const reference = base.ref.digest ?? base.ref.tag;
+    if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
+    from = { registry: base.registry, repository: base.ref.repository, reference, name: build.from };
+  }
+  log(`building ${name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
+  return await buildLayerImage({
+    from,
+    tree,
+    spoolDir,
+    ...(build.entrypoint === undefined ? {} : { entrypoint: build.entrypoint }),
+    ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
+    ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
+    revision: commit,
+    ...(version ? { version } : {}),
+    sourceDateEpoch: await ws.git().commitTime(commit),
+  });
 }
 
 /**
@@ -63,6 +106,17 @@ export async function imageRevision(registry: Registry, repository: string, dige
  * image is reused; from another commit, it is refused (tags are immutable).
  */
 export async function publishArtifact(ws: Workspace, request: ArtifactRequest): Promise<ArtifactResult> {
+  if (request.service.build?.type !== 'layer') return publishWith(ws, request, undefined);
+  // A layer is written to a file and pushed from it, in constant memory whatever its size.
+  const spoolDir = await mkdtemp(join(tmpdir(), 'slipway-build-'));
+  try {
+    return await publishWith(ws, request, spoolDir);
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: string | undefined): Promise<ArtifactResult> {
   const { service, commit, tagSet, log } = request;
   const { registry, ref } = ws.registry(service.image);
   const repository = ref.repository;
@@ -73,20 +127,45 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
   let digest: string | undefined;
   let action: ArtifactResult['action'] = 'pushed';
   let bytesPushed = 0;
+  const build = service.build;
+  // A layer build is reproducible: build it first, so an existing tag is judged by what this
+  // commit gives, never by a label anyone who can push could have written.
+  const built = build?.type === 'layer' && spoolDir !== undefined ? await buildLayer(ws, service.name, build, commit, request.version, log, spoolDir) : undefined;
   const existing = await registry.resolve(repository, primary);
   if (existing) {
-    // A prebuilt image is identified by the digest CI built for this commit; others by their revision label.
-    const revision =
-      service.build?.type === 'prebuilt'
-        ? (await locatePrebuilt({ template: service.build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry })).digest === existing.digest
-          ? commit
-          : undefined
-        : await imageRevision(registry, repository, existing.digest);
-    if (revision !== commit) {
-      throw new PolicyError(
-        'E_IMMUTABLE_TAG',
-        `${image}:${primary} already exists as ${existing.digest}, built from ${revision ?? 'an unknown commit'}, not ${commit}. Tags are immutable: release a new version instead.`,
-      );
+    if (built) {
+      if (built.manifest.digest !== existing.digest) {
+        throw new PolicyError(
+          'E_IMMUTABLE_TAG',
+          `${image}:${primary} already exists as ${existing.digest}, but building ${commit.slice(0, 7)} gives ${built.manifest.digest}: that image was not built from this commit by slipway (whatever its labels say). Tags are immutable: release a new version instead.`,
+        );
+      }
+    } else {
+      // A prebuilt image is identified by the digest CI built for this commit; a docker build (not
+      // reproducible) only by its labels: see docs/guarantees.md for what that does not prove.
+      let revision: string | undefined;
+      let labelledVersion: string | undefined;
+      if (build?.type === 'prebuilt') {
+        const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
+        revision = located.digest === existing.digest ? commit : undefined;
+      } else {
+        const labels = await imageLabels(registry, repository, existing.digest);
+        revision = labels[REVISION_LABEL];
+        labelledVersion = labels[VERSION_LABEL];
+      }
+      if (revision !== commit) {
+        throw new PolicyError(
+          'E_IMMUTABLE_TAG',
+          `${image}:${primary} already exists as ${existing.digest}, built from ${revision ?? 'an unknown commit'}, not ${commit}. Tags are immutable: release a new version instead.`,
+        );
+      }
+      // Slipway's docker build labels the version too: another one there was not built for this release.
+      if (request.version && labelledVersion !== undefined && labelledVersion !== request.version) {
+        throw new PolicyError(
+          'E_IMMUTABLE_TAG',
+          `${image}:${primary} already exists as ${existing.digest}, labelled version ${labelledVersion}, not ${request.version}. Tags are immutable: release a new version instead.`,
+        );
+      }
     }
     log(`${image}:${primary} already holds ${existing.digest} from ${commit.slice(0, 7)}; reusing it`);
     digest = existing.digest;
@@ -94,53 +173,26 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
   }
 
   if (digest === undefined) {
-    const build = service.build;
     if (!build) {
       throw new UsageError(`services.${service.name}.build is not set: slipway needs to know how to build (docker, layer) or locate (prebuilt) the image`);
     }
-    if (build.type === 'layer') {
-      const dest = await mkdtemp(join(tmpdir(), 'slipway-build-'));
-      try {
-        // Files as committed, straight from git's objects: no checkout setting or attribute changes the digest.
-        const tree = await ws.git().committedTree({ commit, path: build.dir });
-        let from: LayerBuildOptions['from'] = 'scratch';
-        if (build.from !== 'scratch') {
-          const base = ws.registry(build.from);
-          const reference = base.ref.digest ?? base.ref.tag;
-          if (reference === undefined) throw new UsageError(`services.${service.name}.build.from: "${build.from}" needs a tag or digest`);
-          from = { registry: base.registry, repository: base.ref.repository, reference, name: build.from };
-        }
-        log(`building ${service.name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
-        const built = await buildLayerImage({
-          from,
-          tree,
-          spoolDir: dest,
-          entrypoint: build.entrypoint ?? [],
-          ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
-          ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
-          revision: commit,
-          ...(request.version ? { version: request.version } : {}),
-          sourceDateEpoch: await ws.git().commitTime(commit),
+    if (built) {
+      digest = built.manifest.digest;
+      if (request.dryRun) {
+        action = 'planned';
+      } else {
+        log(`pushing ${image}@${digest}`);
+        const pushed = await pushImage({
+          registry,
+          repository,
+          image: built,
+          tags: tagSet.immutable,
+          onProgress: (p) => {
+            if (p.totalBytes > 4 * 1024 * 1024) log(`  ${Math.round((100 * p.pushedBytes) / p.totalBytes)}% of ${p.totalBytes} bytes`);
+          },
         });
-        digest = built.manifest.digest;
-        if (request.dryRun) {
-          action = 'planned';
-        } else {
-          log(`pushing ${image}@${digest}`);
-          const pushed = await pushImage({
-            registry,
-            repository,
-            image: built,
-            tags: tagSet.immutable,
-            onProgress: (p) => {
-              if (p.totalBytes > 4 * 1024 * 1024) log(`  ${Math.round((100 * p.pushedBytes) / p.totalBytes)}% of ${p.totalBytes} bytes`);
-            },
-          });
-          bytesPushed = pushed.pushed.bytes;
-          crashPoint(ws.env, `push:${service.name}`);
-        }
-      } finally {
-        await rm(dest, { recursive: true, force: true });
+        bytesPushed = pushed.pushed.bytes;
+        crashPoint(ws.env, `push:${service.name}`);
       }
     } else if (build.type === 'prebuilt') {
       const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
@@ -155,7 +207,7 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
           immutable: true,
         });
       }
-    } else {
+    } else if (build.type === 'docker') {
       const head = await ws.git().resolveCommit('HEAD');
       if (head !== commit) {
         throw new UsageError(`docker builds use the working tree, which is at ${head.slice(0, 7)}, not ${commit.slice(0, 7)}: check out the tag first`);
@@ -170,29 +222,23 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
         image: `${ref.registry}/${repository}`,
         tags: tagSet.immutable,
         ...(build.platforms ? { platforms: build.platforms } : {}),
-        labels: { [REVISION_LABEL]: commit, ...(request.version ? { 'org.opencontainers.image.version': request.version } : {}) },
+        labels: { [REVISION_LABEL]: commit, ...(request.version ? { [VERSION_LABEL]: request.version } : {}) },
       });
       digest = result.digest;
     }
   }
+  // Every build type above sets it; this only satisfies the type checker.
+  if (digest === undefined) throw new UsageError(`services.${service.name}.build: no image was built or located`);
 
+  let tags = [...tagSet.tags];
   if (action !== 'planned') {
-    await moveFloatingTags(registry, repository, digest, tagSet.floating);
-    await verifyTags(registry, repository, image, digest, tagSet.tags);
-    log(`verified: ${tagSet.tags.map((t) => `${image}:${t}`).join(', ')} → ${digest}`);
+    const floating = await moveFloatingTags({ registry, repository, image, digest, version: request.version, floating: tagSet.floating });
+    // A floating tag a newer version took while this run was under way stays with it.
+    tags = [...tagSet.immutable, ...floating];
+    await verifyTags(registry, repository, image, digest, tags);
+    log(`verified: ${tags.map((t) => `${image}:${t}`).join(', ')} → ${digest}`);
   }
-  return { service: service.name, image, digest, tags: [...tagSet.tags], action, bytesPushed };
-}
-
-/** Floating tags (latest, X.Y, branch names) follow the newest artifact; @slipway/tag decided they may move. */
-async function moveFloatingTags(registry: Registry, repository: string, digest: string, tags: readonly string[]): Promise<void> {
-  if (tags.length === 0) return;
-  const manifest = await registry.getManifest(repository, digest);
-  for (const tag of tags) {
-    const current = await registry.resolve(repository, tag);
-    if (current?.digest === digest) continue;
-    await registry.putManifest(repository, tag, { mediaType: manifest.mediaType || MediaTypes.ociManifest, bytes: manifest.bytes });
-  }
+  return { service: service.name, image, digest, tags, action, bytesPushed };
 }
 
 /** The deploy is only ever dispatched against a digest that provably resolves: HEAD every tag. */

@@ -3,9 +3,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandDef } from './command-defs.js';
 import { handlerLoaders } from './commands/lazy.js';
 import type { CommandContext, Env, Handler, TextStream } from './context.js';
-import { NotBuiltError } from './errors.js';
+import { NotBuiltError, UsageError } from './errors.js';
 import { reportError, type ExitCode } from './exit-codes.js';
 import { createOutput } from './output.js';
+import { safeStreams } from './safe-text.js';
 
 export interface RunIo {
   stdout: TextStream;
@@ -77,12 +78,15 @@ export function buildProgram(
   return program;
 }
 
+const noCommand = () => new UsageError('no command given; `slipway --help` lists the commands');
+
 /**
  * Runs the slipway CLI with `argv` (without `node slipway`) and returns the exit code. Never
  * throws and never calls process.exit: main.ts does that.
  */
-export async function run(argv: readonly string[], io: RunIo): Promise<ExitCode> {
+export async function run(argv: readonly string[], rawIo: RunIo): Promise<ExitCode> {
   const wantsJson = argv.includes('--json');
+  const io: RunIo = { ...rawIo, ...safeStreams(rawIo, { json: wantsJson, env: rawIo.env }) };
   let invocation: { def: CommandDef; load: (() => Promise<Handler>) | undefined; cmd: Command } | undefined;
   const program = buildProgram(io, (def, load, cmd) => {
     invocation = { def, load, cmd };
@@ -100,11 +104,12 @@ export async function run(argv: readonly string[], io: RunIo): Promise<ExitCode>
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0; // --help, --version
-      if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return 2; // bare `slipway`
+      // Bare `slipway` (or a bare group): commander printed the help on stderr.
+      if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return wantsJson ? fail(noCommand()) : 2;
     }
     return fail(error);
   }
-  if (!invocation) return 2;
+  if (!invocation) return wantsJson ? fail(noCommand()) : 2;
 
   const { def, load, cmd } = invocation;
   const globals = cmd.optsWithGlobals<{ json?: boolean; cwd?: string; dryRun?: boolean }>();

@@ -142,6 +142,7 @@ export const COMMANDS: readonly CommandDef[] = [
       { flags: '--event <name>', description: 'event name, e.g. push (default $GITHUB_EVENT_NAME)' },
       { flags: '--ref <ref>', description: 'full ref, e.g. refs/tags/api/v1.2.3 (default $GITHUB_REF)' },
       { flags: '--sha <sha>', description: 'commit (default $GITHUB_SHA)' },
+      { flags: '--version-override <version>', description: 'staging-line push to staging: reserve exactly this X.Y.Z-staging.N (a manual re-run)' },
     ],
     writes: true,
   },

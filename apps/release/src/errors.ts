@@ -45,11 +45,15 @@ export class OperationalError extends CodedError {
   readonly exitCode = 1 as const;
 }
 
-/** The pins repository (CONTRACT §5) can't be used: missing, detached, locked, or origin kept moving. */
+/**
+ * The pins repository (CONTRACT §5) can't be used: missing, detached, locked, origin kept moving,
+ * a pin path that leads out of it (`E_PINS_PATH`), or uncommitted changes where a pin is written
+ * (`E_PINS_DIRTY`).
+ */
 export class PinsRepoError extends Error {
   override readonly name = 'PinsRepoError';
   constructor(
-    readonly code: 'E_PINS_REPO' | 'E_PINS_LOCKED' | 'E_PINS_PUSH_CONTENDED',
+    readonly code: 'E_PINS_REPO' | 'E_PINS_LOCKED' | 'E_PINS_PUSH_CONTENDED' | 'E_PINS_PATH' | 'E_PINS_DIRTY',
     message: string,
     readonly exitCode: 1 | 2,
     options?: { cause?: unknown },
@@ -69,5 +73,15 @@ export class NotPublishedError extends Error {
     readonly image: string,
   ) {
     super(message);
+  }
+}
+
+/** Build configuration that cannot work, found before any side effect (exit 2); `findings` as `slipway check` reports them. */
+export class BuildConfigError extends Error {
+  override readonly name = 'BuildConfigError';
+  readonly code = 'E_BUILD_CONFIG';
+  readonly exitCode = 2 as const;
+  constructor(readonly findings: readonly { code: string; message: string }[]) {
+    super(`${findings.map((f) => f.message).join('; ')}. Fix services.json or the files named (\`slipway check\` lists every finding); nothing was written.`);
   }
 }

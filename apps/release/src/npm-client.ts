@@ -48,6 +48,9 @@ export class NpmError extends Error {
   }
 }
 
+const NPM_OUTPUT_BYTES = 32 * 1024 * 1024;
+const NPM_TIMEOUT_MS = 10 * 60_000;
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 const AUTH_CODES = new Set(['E401', 'E403', 'ENEEDAUTH', 'EOTP']);
 
@@ -69,7 +72,16 @@ export async function createNpmClient(options: NpmClientOptions): Promise<NpmCli
   const scope = packageName.startsWith('@') ? packageName.slice(0, packageName.indexOf('/')) : undefined;
 
   const run = async (args: string[], runCwd = cwd) => {
-    const result = await execa('npm', [...args, '--update-notifier=false'], { cwd: runCwd, env, extendEnv: false, reject: false, stdin: 'ignore' });
+    // Bounded like every peer: what npm prints (JSON from the registry) and how long it may take.
+    const result = await execa('npm', [...args, '--update-notifier=false'], {
+      cwd: runCwd,
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      maxBuffer: NPM_OUTPUT_BYTES,
+      timeout: NPM_TIMEOUT_MS,
+    });
     return {
       ok: result.exitCode === 0 && !result.failed,
       stdout: String(result.stdout ?? ''),

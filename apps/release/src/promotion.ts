@@ -16,7 +16,7 @@ import {
 import { isNotFound } from '@slipway/registry';
 import { classifyTag, releaseTag, type TagInfo } from '@slipway/tag';
 import { NotPublishedError, UsageError } from './errors.js';
-import type { PinChange, PinsRepo } from './pins-repo.js';
+import type { PinChange, PinsRepo } from './adapters/pins-repo.js';
 import type { Workspace } from './workspace.js';
 
 /** One promotion commit read back from its trailers (CONTRACT §5). */
@@ -33,9 +33,24 @@ export interface PromotionRecord {
   digest: string;
   from: string;
   approvedBy: string[];
+  /**
+   * The digest the environment's pin file held after this commit; null when the commit did not
+   * change that file or it pins nothing readable. Differing from `digest` means the trailer claims
+   * what the file never said: the gates go by the file.
+   */
+  pinned: string | null;
 }
 
-/** A service's pins at HEAD of the pins repository and its promotion record. */
+/** What an environment's pin file held after one commit that changed it. */
+export interface HeldPin {
+  commit: string;
+  digest: string;
+  version: string | undefined;
+  tag: string | undefined;
+  imageTag: string | undefined;
+}
+
+/** A service's pins as the pins repository has them (origin's branch) and its promotion record. */
 export interface PinState {
   service: ResolvedService;
   /** Environments in chain order. */
@@ -46,6 +61,12 @@ export interface PinState {
   current: Record<string, Pinned | undefined>;
   /** Newest first; commits without Slipway trailers (hand edits) are not promotions and are left out. */
   history: PromotionRecord[];
+  /**
+   * Per environment, newest first: the digest its pin file held after each commit that changed it,
+   * read from the file itself. This, not the trailers, is what the gates and rollback trust: a
+   * trailer is what someone wrote in a commit message. Undefined unless read (`HeldReading`).
+   */
+  held: Record<string, HeldPin[]> | undefined;
 }
 
 /** The service, refusing npm services: they have no image to pin. */
@@ -70,7 +91,14 @@ export function stringList(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-export async function readPinState(repo: PinsRepo, ws: Workspace, service: ResolvedService): Promise<PinState> {
+/**
+ * What to read of the pin files' past (`PinState.held`): `all` — every commit that changed each
+ * environment's file, what the gates need; `promotions` — only the promotion commits, for history's
+ * `pinned`; `none` — nothing (status). Each costs one batch read, and parsing every old file.
+ */
+export type HeldReading = 'all' | 'promotions' | 'none';
+
+export async function readPinState(repo: PinsRepo, ws: Workspace, service: ResolvedService, reading: HeldReading = 'all'): Promise<PinState> {
   const environments = environmentOrder(ws.config);
   const format = ws.config.pins.format;
   const paths: Record<string, string> = {};
@@ -83,8 +111,9 @@ export async function readPinState(repo: PinsRepo, ws: Workspace, service: Resol
     current[environment] = readPinned(format, contents[environment], service.image, { path });
   }
   const unique = [...new Set(Object.values(paths))];
+  const commits = unique.length > 0 ? await repo.log(unique) : [];
   const history: PromotionRecord[] = [];
-  for (const commit of unique.length > 0 ? await repo.log(unique) : []) {
+  for (const commit of commits) {
     const trailers = parseTrailers(`${commit.subject}\n\n${commit.body}`);
     if (!trailers || trailers.service !== service.name) continue;
     history.push({
@@ -98,16 +127,64 @@ export async function readPinState(repo: PinsRepo, ws: Workspace, service: Resol
       digest: trailers.digest,
       from: trailers.from,
       approvedBy: [...trailers.approvedBy],
+      pinned: null,
     });
   }
-  return { service, environments, paths, contents, current, history };
+  const promotions = new Set(history.map((r) => `${r.commit} ${r.environment}`));
+  const wanted =
+    reading === 'none'
+      ? undefined
+      : commits.flatMap((commit) =>
+          environments.flatMap((environment) => {
+            const path = paths[environment];
+            const asked = reading === 'all' || promotions.has(`${commit.sha} ${environment}`);
+            return asked && path !== undefined && commit.files.includes(path) ? [{ environment, commit: commit.sha, path }] : [];
+          }),
+        );
+  const held = wanted && (await readHeld(repo, ws, service, environments, wanted));
+  if (held) for (const record of history) record.pinned = held[record.environment]?.find((h) => h.commit === record.commit)?.digest ?? null;
+  return { service, environments, paths, contents, current, history, held };
 }
 
-/** Per environment, every digest it ever pinned: the record plus what is pinned now. */
+/** One batch read of the pin files at the commits asked for; each distinct text is parsed once. */
+async function readHeld(
+  repo: PinsRepo,
+  ws: Workspace,
+  service: ResolvedService,
+  environments: readonly string[],
+  wanted: readonly { environment: string; commit: string; path: string }[],
+): Promise<Record<string, HeldPin[]>> {
+  const contents = await repo.readMany(wanted);
+  const parsed = new Map<string, Pinned | undefined>();
+  const held: Record<string, HeldPin[]> = Object.fromEntries(environments.map((e) => [e, []]));
+  wanted.forEach(({ environment, commit, path }, i) => {
+    const text = contents[i];
+    if (text === undefined) return;
+    if (!parsed.has(text)) {
+      try {
+        parsed.set(text, readPinned(ws.config.pins.format, text, service.image, { path }));
+      } catch {
+        // A file that did not parse then pinned nothing anyone could deploy.
+        parsed.set(text, undefined);
+      }
+    }
+    const pinned = parsed.get(text);
+    if (pinned) held[environment]?.push({ commit, digest: pinned.digest, version: pinned.version, tag: pinned.tag, imageTag: pinned.imageTag });
+  });
+  return held;
+}
+
+/** What `environment`'s pin file held; a state read without it is a bug, never "held nothing". */
+export function heldIn(state: PinState, environment: string): HeldPin[] {
+  if (state.held === undefined) throw new Error(`readPinState(…, 'none') cannot answer what ${environment} held`);
+  return state.held[environment] ?? [];
+}
+
+/** Per environment, every digest its pin file ever held (what is pinned now first). */
 export function promotedThrough(state: PinState): Record<string, string[]> {
   const through: Record<string, string[]> = {};
   for (const environment of state.environments) {
-    const digests = state.history.filter((r) => r.environment === environment).map((r) => r.digest);
+    const digests = heldIn(state, environment).map((h) => h.digest);
     const now = state.current[environment]?.digest;
     through[environment] = [...new Set(now === undefined ? digests : [now, ...digests])];
   }
@@ -126,28 +203,19 @@ export interface Described {
 }
 
 /**
- * What the record already knows about `digest`: a current pin that names it, else the pin file as
- * it was written by the newest promotion of it (so a rollback restores the same version and tags).
+ * What the pin files already say about `digest`: a current pin that names it, else the newest file
+ * that held it (so a rollback restores the same version and tags). Trailers are not asked: they
+ * are what a commit message claims.
  */
-export async function describeDigest(repo: PinsRepo, ws: Workspace, state: PinState, digest: string): Promise<Described> {
+export function describeDigest(state: PinState, digest: string): Described {
+  const named = (p: { version?: string | undefined; tag?: string | undefined; imageTag?: string | undefined } | undefined) =>
+    p !== undefined && (p.version ?? p.tag ?? p.imageTag) !== undefined;
   for (const environment of state.environments) {
     const pinned = state.current[environment];
-    if (pinned?.digest === digest && (pinned.version ?? pinned.tag ?? pinned.imageTag) !== undefined) {
-      return { version: pinned.version, tag: pinned.tag, imageTag: pinned.imageTag };
-    }
+    if (pinned?.digest === digest && named(pinned)) return { version: pinned.version, tag: pinned.tag, imageTag: pinned.imageTag };
   }
-  const record = state.history.find((r) => r.digest === digest);
-  if (!record) return {};
-  const path = state.paths[record.environment];
-  if (path !== undefined) {
-    try {
-      const then = readPinned(ws.config.pins.format, await repo.readAt(record.commit, path), state.service.image, { path });
-      if (then?.digest === digest) return { version: then.version ?? record.version ?? undefined, tag: then.tag, imageTag: then.imageTag };
-    } catch {
-      // An old file that no longer parses still has its trailers.
-    }
-  }
-  return { version: record.version ?? undefined };
+  const held = state.environments.flatMap((e) => heldIn(state, e)).find((h) => h.digest === digest && named(h));
+  return held ? { version: held.version, tag: held.tag, imageTag: held.imageTag } : {};
 }
 
 function classifyOptions(ws: Workspace) {

@@ -8,14 +8,21 @@ import {
   compareVersions,
   nextVersion,
   parseVersion,
+  isPrerelease,
+  prefixTakesV,
   releaseTag,
+  serviceOfTag,
   sortTags,
+  TagError,
+  tagPrefixOf,
   VersionError,
   type Bump,
   type ClassifyOptions,
   type TagInfo,
 } from '@slipway/tag';
 import type { GraphSource } from './adapters/project-graph.js';
+import { UsageError } from './errors.js';
+import { own } from '@slipway/config';
 import { normalizeRoot, servicesTouching } from './service-paths.js';
 import { unreleasedCommits, type UnreleasedHistory } from './unreleased-commits.js';
 import type { Workspace } from './workspace.js';
@@ -41,7 +48,10 @@ export interface ServicePlan {
   kind: 'image' | 'npm';
   /** Folders whose changes count for the service: its own and those of every Nx project it depends on. */
   roots: string[];
-  /** The release the next one follows: the latest stable tag, or the newest prerelease when it is above it. */
+  /**
+   * The release the next one follows: among the service's tags reachable from the plan's head, the
+   * latest stable one, or the newest prerelease when it is above it.
+   */
   lastTag: string | null;
   lastVersion: string | null;
   /** The last release is a prerelease above the latest stable one, so the next release continues that line. */
@@ -56,6 +66,12 @@ export interface ServicePlan {
   nextTag: string | null;
   /** `nextTag` is already a tag in this clone (tags are immutable: it cannot be released again). */
   nextTagExists: boolean;
+  /**
+   * The service's version tags that are not reachable from the plan's head (an abandoned
+   * prerelease branch, a canary from a feature branch), ascending. They play no part in the last
+   * release or the commits; the next version only steps over their names.
+   */
+  ignoredTags: string[];
   /** One line a person reads: why the next version is what it is, or why there is none. */
   note: string;
 }
@@ -77,10 +93,12 @@ export interface ReleasePlan {
 export interface ServiceDetail {
   /** Commits the release notes list: the stream's unreleased commits (single: of every service). */
   notesCommits: CommitInfo[];
-  /** The highest version tag of the service's stream, prereleases included. */
+  /** The highest version tag of the service's stream reachable from the plan's head, prereleases included. */
   highest: TagInfo | null;
   /** Why no next version could be computed (a bad --bump/--preid, a bad package.json version). */
   error: Error | undefined;
+  /** For a first release: the package.json its version comes from, or would (per-service only). */
+  firstVersionFile: string | undefined;
 }
 
 export interface PlanOutcome {
@@ -103,7 +121,10 @@ interface Stream {
   key: string;
   /** Services whose commits decide the stream's next version. */
   services: string[];
+  /** Its version tags reachable from the plan's head, ascending. */
   tags: TagInfo[];
+  /** Its version tags that are not, ascending. */
+  ignored: TagInfo[];
   last: TagInfo | null;
   stable: TagInfo | null;
   prereleaseLine: boolean;
@@ -139,21 +160,38 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
 
   // A few services: let git filter by prefix. Many: read every tag and group them here, which
   // beats testing each of 10,000 tags against 100 prefixes.
-  const prefixes = scheme === 'per-service' ? (selected.length <= 10 ? selected.map((s) => `${s}/v`) : []) : scheme === 'single' ? ['v'] : [];
-  const gitTags = await git.listTags(prefixes);
+  const prefixes =
+    scheme === 'per-service'
+      ? selected.length <= 10
+        ? selected.map((s) => {
+            const prefix = tagPrefixOf(config.services, s);
+            return prefixTakesV(prefix) ? `${prefix}v` : prefix;
+          })
+        : []
+      : scheme === 'single'
+        ? ['v']
+        : [];
+  // Reachability of every tag at once: the last release is the highest version on the head's
+  // history, never one of an abandoned branch.
+  const [gitTags, reachable] = await Promise.all([git.listTags(prefixes), git.tagsMergedInto(options.head.commit, prefixes)]);
   const tagCommits = new Map(gitTags.map((t) => [t.name, t.commit]));
   const tagNames = new Set(tagCommits.keys());
 
   const streams = new Map<string, Stream>();
   const streamOf = (service: string): Stream => streams.get(scheme === 'per-service' ? service : scheme) as Stream;
   if (scheme === 'per-service') {
+    // Group by prefix first (one map probe per "/"), then sort each service's few tags: sorting
+    // all 10,000 at once compares twice as often.
     const byService = new Map<string, string[]>(selected.map((s) => [s, []]));
-    for (const name of tagNames) byService.get(name.slice(0, name.indexOf('/')))?.push(name);
+    for (const name of tagNames) {
+      const owner = serviceOfTag(name, config.services);
+      if (owner !== undefined) byService.get(owner.service)?.push(name);
+    }
     for (const service of selected) {
-      streams.set(service, makeStream(service, [service], sortTags(byService.get(service) ?? [], { ...classify, service }), false));
+      streams.set(service, makeStream(service, [service], sortTags(byService.get(service) ?? [], { ...classify, service }), reachable, false));
     }
   } else {
-    streams.set(scheme, makeStream(scheme, Object.keys(config.services), sortTags([...tagNames], classify), scheme === 'staging-line'));
+    streams.set(scheme, makeStream(scheme, Object.keys(config.services), sortTags([...tagNames], classify), reachable, scheme === 'staging-line'));
   }
 
   // Every service's roots, planned or not: a commit that touches only unplanned services is theirs,
@@ -181,30 +219,76 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     return parsed;
   };
 
-  // One walk over the log: which services each commit touches, and for whom it is unreleased.
+  // Which services each commit touches, then per service (and per stream, for the notes) the
+  // commits `git log <last>..<head> -- <roots>` lists: its history simplification replayed on the
+  // one log.
   const touchedBy = servicesTouching(roots);
   const touched = new Map(history.log.map((c) => [c.sha, touchedBy(c.files)]));
+  const touchedByFiles = new WeakMap<readonly string[], Set<string>>();
+  const touching = (files: readonly string[]): Set<string> => {
+    let found = touchedByFiles.get(files);
+    if (!found) touchedByFiles.set(files, (found = touchedBy(files)));
+    return found;
+  };
+  const commitOf = new Map(history.log.map((c) => [c.sha, c]));
+  let extraPasses = 0;
+  const pathHistory = async (key: string, services: readonly string[]): Promise<CommitInfo[]> => {
+    const replayed = history.pathHistory(key, (files) => {
+      const hit = touching(files);
+      return services.some((s) => hit.has(s));
+    });
+    if (replayed !== undefined) return replayed.map((sha) => commitOf.get(sha) as CommitInfo);
+    // The replay cannot be sure of git's answer for this range: ask git (one log for this stream).
+    extraPasses += 1;
+    const folders = [...new Set(services.flatMap((service) => (roots.get(service) ?? ['']).map(normalizeRoot)))];
+    const from = lastReleases.get(key) ?? undefined;
+    const listed = await git.logBetween({ ...(from === undefined ? {} : { from }), to: options.head.commit, paths: folders.includes('') ? [] : folders });
+    return listed.map((c) => commitOf.get(c.sha) ?? c);
+  };
   const byService = new Map<string, CommitInfo[]>(selected.map((s) => [s, []]));
   const byStream = new Map<string, CommitInfo[]>([...streams.keys()].map((k) => [k, []]));
-  for (const commit of history.log) {
-    const services = touched.get(commit.sha) ?? new Set<string>();
-    let streamsHit: Set<string> | undefined;
-    for (const service of services) {
-      const key = scheme === 'per-service' ? service : scheme;
-      if (!streams.has(key) || !history.isUnreleased(key, commit.sha)) continue;
-      byService.get(service)?.push(commit);
-      if (!(streamsHit ??= new Set()).has(key)) {
-        streamsHit.add(key);
-        byStream.get(key)?.push(commit);
+  if (history.linear) {
+    // Without merges git simplifies nothing: one walk over the log gives every service its commits.
+    for (const commit of history.log) {
+      let streamsHit: Set<string> | undefined;
+      for (const service of touched.get(commit.sha) ?? []) {
+        const key = scheme === 'per-service' ? service : scheme;
+        if (!streams.has(key) || !history.isUnreleased(key, commit.sha)) continue;
+        byService.get(service)?.push(commit);
+        if (!(streamsHit ??= new Set()).has(key)) {
+          streamsHit.add(key);
+          byStream.get(key)?.push(commit);
+        }
       }
     }
+  } else {
+    for (const service of selected) byService.set(service, await pathHistory(streamOf(service).key, [service]));
+    for (const stream of streams.values()) {
+      const only = stream.services.length === 1 ? byService.get(stream.services[0] as string) : undefined;
+      byStream.set(stream.key, only ?? (await pathHistory(stream.key, stream.services)));
+    }
   }
+  const serviceHistory = new Map([...byService].map(([service, commits]) => [service, new Set(commits.map((c) => c.sha))]));
 
   const stagingBase = scheme === 'staging-line' ? await readBaseVersion(ws.root) : undefined;
+  // A per-service first release starts at its project's package.json version (without --bump).
+  const firstVersions = new Map<string, FirstVersion>();
+  for (const stream of streams.values()) {
+    const service = stream.services.length === 1 ? stream.services[0] : undefined;
+    if (scheme === 'per-service' && stream.last === null && service !== undefined && selected.includes(service)) {
+      firstVersions.set(stream.key, await firstVersionOf(ws, service, options.head.commit));
+    }
+  }
   const decisions = new Map<string, Decision>();
   for (const stream of streams.values()) {
     const commits = (byStream.get(stream.key) ?? []).map(parse);
-    decisions.set(stream.key, stagingBase !== undefined ? stagingDecision(stream, stagingBase) : decide(stream, commits, options.bump, options.preid));
+    const first = options.bump === undefined ? firstVersions.get(stream.key) : undefined;
+    decisions.set(
+      stream.key,
+      stagingBase !== undefined
+        ? stagingDecision(stream, stagingBase)
+        : stepOverTaken(first?.version !== undefined || first?.error !== undefined ? firstDecision(first, commits) : decide(stream, commits, options.bump, options.preid), stream, tagNames, classify),
+    );
   }
 
   const services: ServicePlan[] = [];
@@ -225,7 +309,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     const nextTagExists = nextTag !== null && tagNames.has(nextTag);
     services.push({
       service,
-      kind: config.services[service]?.kind ?? 'image',
+      kind: own(config.services, service)?.kind ?? 'image',
       roots: roots.get(service) ?? [],
       lastTag: stream.last?.tag ?? null,
       lastVersion: stream.last?.version ?? null,
@@ -237,9 +321,10 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
       nextVersion: error === undefined ? decision.next : null,
       nextTag,
       nextTagExists,
+      ignoredTags: stream.ignored.map((t) => t.tag),
       note: error !== undefined ? error.message : nextTagExists ? `${nextTag ?? ''} already exists: ${decision.note}` : decision.note,
     });
-    details.set(service, { notesCommits: byStream.get(stream.key) ?? [], highest: stream.tags.at(-1) ?? null, error });
+    details.set(service, { notesCommits: byStream.get(stream.key) ?? [], highest: stream.tags.at(-1) ?? null, error, firstVersionFile: firstVersions.get(stream.key)?.file });
   }
 
   const keyOf = (service: string) => streamOf(service).key;
@@ -247,19 +332,101 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     scheme,
     head: options.head,
     services,
-    blastRadius: radius({ history, touched, selected, roots, keyOf, target: options.head.commit, deployed: deployedLabel(selected, streamOf) }),
-    history: { base: history.base ?? null, commits: history.log.length, gitLogPasses: history.passes, projectGraph: ws.projectGraphSource() ?? null },
+    blastRadius: radius({
+      history,
+      touched,
+      selected,
+      roots,
+      keyOf,
+      listed: (service, sha) => serviceHistory.get(service)?.has(sha) === true,
+      target: options.head.commit,
+      deployed: deployedLabel(selected, streamOf),
+    }),
+    history: { base: history.base ?? null, commits: history.log.length, gitLogPasses: history.passes + extraPasses, projectGraph: ws.projectGraphSource() ?? null },
   };
   return { plan, details, tagNames };
 }
 
-function makeStream(key: string, services: string[], tags: TagInfo[], stagingLine: boolean): Stream {
+function makeStream(key: string, services: string[], all: TagInfo[], reachable: ReadonlySet<string>, stagingLine: boolean): Stream {
+  const tags = all.filter((t) => reachable.has(t.tag));
+  const ignored = all.filter((t) => !reachable.has(t.tag));
   // On the staging line every X.Y.Z-staging.N is a build towards X.Y.Z, not a release line of its own.
   const stable = tags.filter((t) => (stagingLine ? t.kind === 'release' : !t.prerelease)).at(-1) ?? null;
   const newest = stagingLine ? stable : (tags.at(-1) ?? null);
   const prereleaseLine =
     newest !== null && newest.prerelease && (stable === null || compareVersions(newest.version ?? '', stable.version ?? '') > 0);
-  return { key, services, tags, last: prereleaseLine ? newest : stable, stable, prereleaseLine };
+  return { key, services, tags, ignored, last: prereleaseLine ? newest : stable, stable, prereleaseLine };
+}
+
+/**
+ * Tags are immutable and a name is never reused, even one left on an abandoned branch: while the
+ * decided version's tag exists anywhere, take the same step again (`2.0.0-alpha.66` taken →
+ * `2.0.0-alpha.67`; patch `1.1.27` taken → `1.1.28`).
+ */
+interface FirstVersion {
+  /** The package.json read, relative to the workspace root. */
+  file: string;
+  version: string | undefined;
+  error?: UsageError;
+}
+
+/**
+ * A never-released service starts at the version its project's package.json holds at the commit
+ * being planned, so `nx run release:api` works the first time with no flag. "0.0.0" is the
+ * placeholder many generators write, not a version anyone chose: it counts as none.
+ */
+async function firstVersionOf(ws: Workspace, service: string, commit: string): Promise<FirstVersion> {
+  const root = normalizeRoot((await ws.serviceRoots(service))[0] ?? '');
+  const file = root === '' ? 'package.json' : `${root}/package.json`;
+  const text = await ws.git().readFileAt({ commit, path: file });
+  if (text === undefined) return { file, version: undefined };
+  let version: unknown;
+  try {
+    version = (JSON.parse(text) as { version?: unknown } | null)?.version;
+  } catch (cause) {
+    return { file, version: undefined, error: new UsageError(`${file} at ${commit.slice(0, 7)} is not valid JSON (${(cause as Error).message}): fix it, or choose the first version with --version`) };
+  }
+  if (version === undefined || version === '0.0.0') return { file, version: undefined };
+  if (typeof version !== 'string' || !isVersion(version)) {
+    return { file, version: undefined, error: new UsageError(`${file}: "version" is ${JSON.stringify(version)}, not a version Slipway can tag (MAJOR.MINOR.PATCH[-pre]): fix it, or choose the first version with --version`) };
+  }
+  return { file, version };
+}
+
+function isVersion(version: string): boolean {
+  try {
+    parseVersion(version);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function firstDecision(first: FirstVersion, commits: ParsedCommit[]): Decision {
+  if (first.error !== undefined) return { bump: null, next: null, note: first.error.message, error: first.error };
+  const since = commits.length === 1 ? '1 commit' : `${commits.length} commits`;
+  return { bump: null, next: first.version ?? null, note: `first release (${since}): ${first.version ?? ''} from ${first.file}`, error: undefined };
+}
+
+function stepOverTaken(decision: Decision, stream: Stream, tagNames: ReadonlySet<string>, classify: ClassifyOptions): Decision {
+  if (decision.next === null || decision.error !== undefined) return decision;
+  const service = stream.services.length === 1 ? stream.services[0] : undefined;
+  const tagOf = (version: string) => releaseTag(version, { ...classify, service });
+  const step: Bump = decision.bump === 'major' || decision.bump === 'minor' || decision.bump === 'prerelease' ? decision.bump : isPrerelease(decision.next) ? 'prerelease' : 'patch';
+  let next = decision.next;
+  const skipped: string[] = [];
+  try {
+    for (let tries = 0; tries < 10_000 && tagNames.has(tagOf(next)); tries++) {
+      skipped.push(tagOf(next));
+      next = nextVersion(next, step);
+    }
+  } catch (error) {
+    if (error instanceof TagError || error instanceof VersionError) return decision;
+    throw error;
+  }
+  if (skipped.length === 0) return decision;
+  const what = skipped.length === 1 ? `${skipped[0] ?? ''} exists` : `${skipped.length} tags up to ${skipped.at(-1) ?? ''} exist`;
+  return { ...decision, next, note: `${decision.note}; ${what} off this history, so ${next}` };
 }
 
 interface Decision {
@@ -277,7 +444,7 @@ function decide(stream: Stream, commits: ParsedCommit[], bump: Bump | undefined,
     return {
       bump: null,
       next: null,
-      note: `first release (${since}): give the version explicitly, e.g. --version 0.1.0`,
+      note: `first release (${since}): set "version" in its project's package.json, or give one with --version (e.g. 0.1.0)`,
       error: undefined,
     };
   }
@@ -366,11 +533,13 @@ function radius(input: {
   selected: readonly string[];
   roots: ReadonlyMap<string, string[]>;
   keyOf: (service: string) => string;
+  /** Whether the service's `git log <last>..head -- <roots>` lists the commit. */
+  listed: (service: string, sha: string) => boolean;
   target: string;
   deployed: string | null;
 }): BlastRadius {
-  const { history, touched, selected, roots, keyOf, target, deployed } = input;
-  const open = (service: string, sha: string) => history.isUnreleased(keyOf(service), sha);
+  const { history, touched, selected, roots, keyOf, listed, target, deployed } = input;
+  const open = listed;
   const chosen = new Set(selected);
   const commits = history.log.filter((c) => {
     const services = [...(touched.get(c.sha) ?? [])];
@@ -378,7 +547,7 @@ function radius(input: {
     if (mine.length > 0) return mine.some((s) => open(s, c.sha));
     // Only other services' work: not this plan's. Work of no service (CI, docs at the root) counts
     // once no planned service has released it.
-    return services.length === 0 && selected.every((s) => open(s, c.sha));
+    return services.length === 0 && selected.every((s) => history.isUnreleased(keyOf(s), c.sha));
   });
   const full = blastRadius({ deployed, target, commits, services: selected.map((name) => ({ name, roots: roots.get(name) ?? [] })) });
   const attributed = full.commits.map((c) => ({ ...c, services: c.services.filter((s) => open(s, c.sha)) }));

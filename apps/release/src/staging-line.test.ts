@@ -43,6 +43,7 @@ async function stagingWorkspace(options: Options = {}) {
     },
   });
   onTestFinished(repo.cleanup);
+  github.repo(REPOSITORY, { origin: repo.dir });
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
   const logs: string[] = [];
   const log = (m: string) => void logs.push(m);
@@ -136,6 +137,23 @@ describe('stagingPush', () => {
     expect(result).toMatchObject({ version: '0.1.0-staging.99', n: 99, gitTag: 'created' });
     expect(await skopeoTags(`${w.registry.host}/acme/api`)).toEqual(['0.1.0-staging.99', 'staging']);
     expect(formatStagingResult(result)).toMatch(/^publish 0\.1\.0-staging\.99 from [0-9a-f]{7} \(tag created\)\nimage +digest +tags +action\n/);
+  });
+
+  it('a build configuration error found offline is exit 2 naming every one, before anything is reserved or pushed', async () => {
+    const w = await stagingWorkspace({
+      services: {
+        // A base without tag or digest, and a layer folder that is not there: both knowable without the network.
+        api: { root: 'apps/api', build: { type: 'layer', from: '127.0.0.1:1/acme/node', dir: 'apps/api' } },
+        vault: { root: 'apps/vault', build: { type: 'layer', from: 'scratch', dir: 'apps/nowhere' } },
+      },
+    });
+    const { exitCode, message } = await failure(stagingPush(await w.open(), { commit: 'HEAD', dryRun: false, log: w.log }));
+    expect(exitCode).toBe(2);
+    expect(message).toContain('services.api.build.from');
+    expect(message).toContain('services.vault.build.dir');
+    expect(w.refs().size).toBe(0);
+    expect(await w.repo.git('ls-remote', '--tags', 'origin')).toBe('');
+    expect(await skopeoTags(`${w.registry.host}/acme/api`)).toEqual([]);
   });
 
   it('a missing changelog is exit 2 naming the path, before anything is reserved or pushed', async () => {

@@ -14,12 +14,13 @@ import {
   NotFoundError,
   UnauthorizedError,
   copyImage,
-  expandPrebuiltTemplate,
   guardTag,
   type Registry,
 } from '@slipway/registry';
 import { classifyTag, imageTags, nextStagingVersion, stagingTag } from '@slipway/tag';
 import { imageRevision, publishArtifact, verifyTags } from './artifact.js';
+import { assertBuildable } from './flows/build-preflight.js';
+import { moveFloatingTags } from './flows/floating-tags.js';
 import { crashPoint } from './crash-point.js';
 import { OperationalError, PolicyError, UsageError } from './errors.js';
 import { table } from './output.js';
@@ -278,6 +279,8 @@ export async function reserveStagingVersion(
   }
   const commit = await ws.git().resolveCommit(options.commit);
   const base = await stagingBase(ws, commit);
+  // A reservation is for a build: configuration that cannot build is refused before it takes an N.
+  await assertBuildable(ws, options.service === undefined ? imageServices(ws) : [ws.service(options.service)], { commit, version: stagingTag(base, 0) });
   return reserve(ws, { base, commit, versionOverride: options.versionOverride, dryRun: options.dryRun, log: options.log });
 }
 
@@ -352,12 +355,9 @@ export async function stagingPush(
   const base = await stagingBase(ws, commit);
   const changelog = await readChangelog(ws, commit, base);
   const services = imageServices(ws);
-  for (const service of services) {
-    const build = service.build;
-    if (!build) throw new UsageError(`services.${service.name}.build is not set: a staging push builds (docker, layer) or locates (prebuilt) every image`);
-    // A template naming a mutable tag (`{image}:latest`) is refused here, before anything is reserved.
-    if (build.type === 'prebuilt') expandPrebuiltTemplate({ template: build.from, image: service.image, commit, version: stagingTag(base, 0) });
-  }
+  // Everything knowable offline (a missing build, a base without tag, a template naming a mutable
+  // tag, a missing folder) is refused here, before a staging number is reserved.
+  await assertBuildable(ws, services, { commit, version: stagingTag(base, 0), building: true });
   const github = ws.github();
 
   const reservation = await reserve(ws, { base, commit, versionOverride: options.versionOverride, dryRun, log });
@@ -547,16 +547,16 @@ export async function mainPromote(ws: Workspace, options: { commit: string; dryR
   for (const { line, digest, immutable, floating } of plans) {
     const source = { registry: line.registry, repository: line.repository, reference: digest };
     const fixed = await copyImage({ from: source, to: { repository: line.repository, tags: immutable }, immutable: true });
-    // Floating tags move by design; @slipway/tag only offers `latest` when base is the newest stable.
-    const moved = floating.length === 0 ? { tagged: [] } : await copyImage({ from: source, to: { repository: line.repository, tags: floating } });
-    await verifyTags(line.registry, line.repository, line.service.image, digest, [...immutable, ...floating]);
-    const written = fixed.tagged.length + moved.tagged.length;
-    log(`${line.service.image}: ${from} → ${[...immutable, ...floating].join(', ')} @ ${digest}${written === 0 ? ' (already there)' : ''}`);
+    // Floating tags move forward only, decided again against the registry at write time.
+    const moved = await moveFloatingTags({ registry: line.registry, repository: line.repository, image: line.service.image, digest, version: base, floating });
+    const tags = [...immutable, ...moved];
+    await verifyTags(line.registry, line.repository, line.service.image, digest, tags);
+    log(`${line.service.image}: ${from} → ${tags.join(', ')} @ ${digest}${fixed.tagged.length === 0 ? ' (already there)' : ''}`);
     images.push({
       service: line.service.name,
       image: line.service.image,
       digest,
-      tags: [...immutable, ...floating],
+      tags,
       action: fixed.tagged.length === 0 ? 'unchanged' : 'pushed',
       from,
     });

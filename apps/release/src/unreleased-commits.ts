@@ -7,8 +7,158 @@ export interface UnreleasedHistory {
   log: CommitInfo[];
   /** Whether the commit `sha` of `log` is missing from the last release of stream `key`. */
   isUnreleased(key: string, sha: string): boolean;
+  /**
+   * The commits `git log <last release of key>..head -- <paths>` lists, where `touches(files)` says
+   * whether a diff touches those paths: git's default history simplification, replayed on the one
+   * log. A merge that changes nothing under the paths against one of its parents shows nothing and
+   * is followed into that parent only (so "Merge branch 'main' into x" and the merge of a branch
+   * that brought the change are not listed, and neither are the commits of a side whose changes
+   * the merge did not keep); a merge that differs from all its parents is listed. `undefined` when
+   * the replay cannot be sure (see {@link simplifiedHistory}): ask `git log` for that one.
+   */
+  pathHistory(key: string, touches: (files: readonly string[]) => boolean): string[] | undefined;
   /** How many `git log` passes it took: 1, one more for first releases' folders, one per release not on `head`'s history. */
   passes: number;
+  /** No merge in the log: every path history is just the unreleased commits touching the paths, in log order. */
+  linear: boolean;
+}
+
+/** A log in memory, newest first, for {@link simplifiedHistory}. */
+export interface HistoryGraph {
+  log: readonly CommitInfo[];
+  index: ReadonlyMap<string, number>;
+  /** For a merge, the files that differ from its parents after the first (the first's are `files`). */
+  otherParentFiles: ReadonlyMap<string, readonly string[][]>;
+}
+
+/**
+ * What `git log <range> -- <paths>` shows (default mode: `--dense`, history simplified, no
+ * `--full-history`), computed on a log already in memory — git's revision.c
+ * `try_to_simplify_commit`: walking from `head` through commits `inRange` says are in the range,
+ * a commit is TREESAME to a parent when its diff against it does not `touch` the paths. A merge
+ * TREESAME to a parent in the range (or to the range's `bottom`, the release) is replaced by that
+ * parent (and not shown); otherwise it is
+ * shown unless TREESAME to every parent in the range (or, with none in range, to every parent).
+ * A non-merge commit is shown when it touches the paths; a root commit when its tree has any.
+ * Returned in git's order: newest committer date first, through the simplified parents.
+ * `undefined` when a merge in the walk has a parent outside the range other than the bottom's own
+ * parents (see the comment in the loop): then only git can say.
+ */
+export function simplifiedHistory(
+  graph: HistoryGraph,
+  range: { head: string; bottom: string | null; bottomParents: ReadonlySet<string>; inRange: (i: number) => boolean },
+  touches: (files: readonly string[]) => boolean,
+): string[] | undefined {
+  const { head, bottom, bottomParents, inRange } = range;
+  const { log, index, otherParentFiles } = graph;
+  const shown: string[] = [];
+  const start = index.get(head);
+  if (start === undefined || !inRange(start)) return shown;
+  const seen = new Uint8Array(log.length);
+  seen[start] = 1;
+  // git pops the newest commit (committer date) first; equal dates in the order they were queued.
+  const queue = new DateQueue((i) => log[i]?.commitTime ?? 0);
+  queue.push(start);
+  const filesAgainst = (commit: CommitInfo, n: number): readonly string[] => (n === 0 ? commit.files : (otherParentFiles.get(commit.sha)?.[n - 1] ?? []));
+  for (let i = queue.pop(); i !== undefined; i = queue.pop()) {
+    const commit = log[i] as CommitInfo;
+    let follow: Array<number | undefined>;
+    let treesame: boolean;
+    if (commit.parents.length <= 1) {
+      treesame = !touches(commit.files);
+      follow = commit.parents.map((p) => index.get(p));
+    } else {
+      let relevantParents = 0;
+      let relevantChange = false;
+      let irrelevantChange = false;
+      let into: number | undefined;
+      for (const [n, parent] of commit.parents.entries()) {
+        const p = index.get(parent);
+        // git's relevant_commit: in the range, or the range's bottom itself (`<bottom>..head`
+        // marks it UNINTERESTING|BOTTOM), so a merge that took the bottom's side is not listed.
+        const relevant = (p !== undefined && inRange(p)) || parent === bottom;
+        // git marks ancestors of the bottom UNINTERESTING as its date-ordered walk reaches them;
+        // only the bottom's own parents are marked from the start. A merge with another such
+        // parent may be judged before the mark arrives: the answer depends on commit dates in a
+        // way this replay does not follow, so leave it to git.
+        if (!relevant && !bottomParents.has(parent)) return undefined;
+        if (relevant) relevantParents++;
+        if (!touches(filesAgainst(commit, n))) {
+          if (relevant) {
+            into = p ?? -1;
+            break;
+          }
+          continue;
+        }
+        if (relevant) relevantChange = true;
+        else irrelevantChange = true;
+      }
+      if (into !== undefined) {
+        treesame = true;
+        follow = into < 0 ? [] : [into];
+      } else {
+        treesame = relevantParents > 0 ? !relevantChange : !irrelevantChange;
+        follow = commit.parents.map((p) => index.get(p));
+      }
+    }
+    if (!treesame) shown.push(commit.sha);
+    for (const p of follow) {
+      if (p === undefined || seen[p] === 1 || !inRange(p)) continue;
+      seen[p] = 1;
+      queue.push(p);
+    }
+  }
+  return shown;
+}
+
+/** A max-heap of log indexes by committer date, first-in first-out among equal dates. */
+class DateQueue {
+  private readonly heap: Array<{ i: number; time: number; seq: number }> = [];
+  private seq = 0;
+  constructor(private readonly timeOf: (i: number) => number) {}
+
+  push(i: number): void {
+    const heap = this.heap;
+    heap.push({ i, time: this.timeOf(i), seq: this.seq++ });
+    for (let at = heap.length - 1; at > 0; ) {
+      const up = (at - 1) >> 1;
+      if (!this.before(at, up)) break;
+      this.swap(at, up);
+      at = up;
+    }
+  }
+
+  pop(): number | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined) return undefined;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let at = 0; ; ) {
+        const l = 2 * at + 1;
+        const r = l + 1;
+        let best = at;
+        if (l < heap.length && this.before(l, best)) best = l;
+        if (r < heap.length && this.before(r, best)) best = r;
+        if (best === at) break;
+        this.swap(at, best);
+        at = best;
+      }
+    }
+    return top.i;
+  }
+
+  private before(a: number, b: number): boolean {
+    const x = this.heap[a] as { time: number; seq: number };
+    const y = this.heap[b] as { time: number; seq: number };
+    return x.time !== y.time ? x.time > y.time : x.seq < y.seq;
+  }
+
+  private swap(a: number, b: number): void {
+    const heap = this.heap;
+    [heap[a], heap[b]] = [heap[b] as (typeof heap)[number], heap[a] as (typeof heap)[number]];
+  }
 }
 
 /**
@@ -49,6 +199,18 @@ export async function unreleasedCommits(
   const inShared = new Set(shared.map((c) => c.sha));
   const log = [...shared, ...older.filter((c) => !inShared.has(c.sha))];
   const sharedLength = shared.length;
+
+  // A merge's diff against its other parents decides whether git's path-limited log follows it
+  // there; one diff-tree for every merge of the shared log.
+  const merges = shared.filter((c) => c.parents.length > 1);
+  const pairs = merges.flatMap((c) => c.parents.slice(1).map((parent) => ({ commit: c.sha, parent })));
+  const otherFiles = pairs.length > 0 ? await git.filesAgainstParents(pairs) : [];
+  const otherParentFiles = new Map<string, string[][]>();
+  pairs.forEach((pair, i) => {
+    const list = otherParentFiles.get(pair.commit) ?? [];
+    list.push(otherFiles[i] ?? []);
+    otherParentFiles.set(pair.commit, list);
+  });
 
   const index = new Map(log.map((commit, i) => [commit.sha, i]));
   const sharedIndex = new Map(shared.map((commit, i) => [commit.sha, i]));
@@ -95,14 +257,27 @@ export async function unreleasedCommits(
     }
   }
 
+  const graph: HistoryGraph = { log: shared, index: sharedIndex, otherParentFiles };
   return {
     base,
     log,
     passes,
+    linear: log.every((c) => c.parents.length <= 1),
     isUnreleased(key, sha) {
       const i = index.get(sha);
       const test = tests.get(key);
       return i !== undefined && test !== undefined && test(i);
+    },
+    pathHistory(key, touches) {
+      const test = tests.get(key);
+      if (test === undefined) return [];
+      if (lastReleases.get(key) === null && limited) {
+        // A first release read from its folders' own log: git already simplified (and ordered) it.
+        return older.filter((c) => touches(c.files)).map((c) => c.sha);
+      }
+      const bottom = lastReleases.get(key) ?? null;
+      const bottomParents = new Set(bottom === null ? [] : (log[index.get(bottom) ?? -1]?.parents ?? []));
+      return simplifiedHistory(graph, { head, bottom, bottomParents, inRange: test }, touches);
     },
   };
 }

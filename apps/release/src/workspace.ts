@@ -30,7 +30,7 @@ export interface Workspace {
   github(): ReleaseHost | undefined;
   /** The registry holding `image` (a reference like `ghcr.io/acme/api` or `oci-layout:dir/api`). */
   registry(image: string): { registry: Registry; ref: ImageRef };
-  /** Folders whose changes affect a service: its `root`, or its Nx project and every project it depends on. */
+  /** Folders whose changes affect a service: its `root` or `roots`, or its Nx project and every project it depends on. */
   serviceRoots(name: string): Promise<string[]>;
   projectGraph(): Promise<ProjectGraph>;
   /** Where the project graph came from; undefined while none was needed. */
@@ -53,7 +53,7 @@ export function registryFactory(options: { root: string; insecureRegistries: rea
       const dir = host.slice(OCI_LAYOUT_PREFIX.length);
       return openOciLayout(isAbsolute(dir) ? dir : resolve(options.root, dir));
     }
-    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), credentials });
+    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), insecureHosts: options.insecureRegistries, credentials });
   };
   return (image) => {
     const ref = parseImageRef(image);
@@ -104,9 +104,9 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
     projectGraphSource: () => graphSource,
     async serviceRoots(name) {
       const service = ws.service(name);
-      if (service.root !== undefined) return [service.root];
+      if (service.roots !== undefined) return [...service.roots];
       const projectGraph = await ws.projectGraph();
-      if (!(service.project in projectGraph.roots)) {
+      if (!Object.hasOwn(projectGraph.roots, service.project)) {
         throw new UsageError(`services.${name}.project: no Nx project named "${service.project}" in ${root} (set "project" or "root" in services.json)`);
       }
       return affectingRoots(projectGraph, service.project);

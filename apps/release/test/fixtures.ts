@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createTempRepo, startGitHubDouble, startRegistry, type GitHubDouble, type RegistryPeer, type TempRepo } from '@slipway/testing';
 import { onTestFinished } from 'vitest';
+import { PLANTED, withPlantedUserinfo } from './run-cli.js';
 
 const exec = promisify(execFile);
 export const GITHUB_TOKEN = 'ghp_slipwayTestToken0123456789abcdefABCD';
@@ -47,7 +48,18 @@ export async function releaseWorkspace(config: Record<string, unknown> = {}): Pr
     },
   });
   onTestFinished(repo.cleanup);
-  const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
+  // The double knows every commit of the test's clone, as if each had been pushed to GitHub.
+  github.repo(REPOSITORY, { origin: repo.dir });
+  // Planted secrets: every CLI run is searched for them (run-cli.ts).
+  const env = {
+    PATH: process.env['PATH'],
+    NO_COLOR: '1',
+    GITHUB_TOKEN,
+    GITHUB_API_URL: withPlantedUserinfo(github.url),
+    GHCR_TOKEN: PLANTED.ghcrToken,
+    HOME: repo.root,
+    ...repo.env,
+  };
   return {
     repo,
     registry,

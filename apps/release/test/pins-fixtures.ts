@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { openOciLayout } from '@slipway/registry';
 import { createTempRepo, hermeticGitEnv, makeTestImage, type GitWorkdir, type TempRepo } from '@slipway/testing';
 import { onTestFinished } from 'vitest';
-import { runCli, type CliRun } from './run-cli.js';
+import { PLANTED, runCli, type CliRun } from './run-cli.js';
 
 export const ENVIRONMENTS = {
   staging: {},
@@ -16,9 +16,10 @@ export const ENVIRONMENTS = {
 export interface PinsWorkspaceOptions {
   /**
    * `self`: pins.repo "." — the workspace repository is the pins checkout (its bare origin receives
-   * the pushes). `remote`: pins.repo is the path of a separate bare repository, cloned into the cache.
+   * the pushes). `remote`: pins.repo is the path of a separate bare repository, cloned into the cache;
+   * `url`: the same repository as a `file://` URL.
    */
-  pins?: 'self' | 'remote';
+  pins?: 'self' | 'remote' | 'url';
   format?: 'pin' | 'helm' | 'kustomize';
   path?: string;
   /** Extra pins files in the initial commit of the pins repository. */
@@ -53,7 +54,7 @@ export interface PinsWorkspace {
 
 export async function pinsWorkspace(options: PinsWorkspaceOptions = {}): Promise<PinsWorkspace> {
   const pinsMode = options.pins ?? 'self';
-  const separate = pinsMode === 'remote' ? await createTempRepo({ files: { 'README.md': '# infra\n', ...options.pinsFiles } }) : undefined;
+  const separate = pinsMode !== 'self' ? await createTempRepo({ files: { 'README.md': '# infra\n', ...options.pinsFiles } }) : undefined;
   if (separate) onTestFinished(separate.cleanup);
 
   const layoutHolder = await mkdtemp(join(tmpdir(), 'slipway-images-'));
@@ -64,7 +65,7 @@ export async function pinsWorkspace(options: PinsWorkspaceOptions = {}): Promise
     scheme: options.scheme ?? 'per-service',
     registry: `oci-layout:${layoutDir}`,
     environments: ENVIRONMENTS,
-    pins: { repo: separate ? separate.origin : '.', path: options.path ?? 'deploy/{environment}/{service}.yaml', format: options.format ?? 'pin' },
+    pins: { repo: separate ? (pinsMode === 'url' ? `file://${separate.origin}` : separate.origin) : '.', path: options.path ?? 'deploy/{environment}/{service}.yaml', format: options.format ?? 'pin' },
     services: options.services ?? { api: { root: 'apps/api' }, vault: { root: 'apps/vault' }, cli: { root: 'apps/cli', kind: 'npm' } },
   };
   const repo = await createTempRepo({
@@ -76,7 +77,7 @@ export async function pinsWorkspace(options: PinsWorkspaceOptions = {}): Promise
   });
   onTestFinished(repo.cleanup);
   const pinsRepo = separate ?? repo;
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], NO_COLOR: '1', HOME: repo.root, ...hermeticGitEnv, GITHUB_ACTOR: 'alice' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], NO_COLOR: '1', HOME: repo.root, ...hermeticGitEnv, GITHUB_ACTOR: 'alice', GHCR_TOKEN: PLANTED.ghcrToken };
   const registry = openOciLayout(layoutDir);
   const originGit = (...args: string[]) => pinsRepo.git('-C', pinsRepo.origin, ...args);
 

@@ -99,3 +99,39 @@ describe('parseConfig', () => {
     expect(() => getService(config, 'web')).toThrow('unknown service "web" (services.json has: api, vault)');
   });
 });
+
+describe('tag shapes, roots and prereleaseFrom (issue 17)', () => {
+  it('resolves roots, tagPrefix and prereleaseFrom with their defaults', () => {
+    const config = parseConfig(
+      text({
+        prereleaseFrom: 'any-branch',
+        services: {
+          api: { roots: ['services/api', 'pkg'], prereleaseFrom: 'main' },
+          otelhttp: { root: 'instrumentation/net/http/otelhttp', tagPrefix: 'instrumentation/net/http/otelhttp/' },
+          cli: { kind: 'npm', root: 'packages/cli', tagPrefix: '@acme/cli@' },
+        },
+      }),
+    );
+    expect(getService(config, 'api')).toMatchObject({ root: 'services/api', roots: ['services/api', 'pkg'], tagPrefix: 'api/', prereleaseFrom: 'main' });
+    expect(getService(config, 'otelhttp')).toMatchObject({ roots: ['instrumentation/net/http/otelhttp'], tagPrefix: 'instrumentation/net/http/otelhttp/', prereleaseFrom: 'any-branch' });
+    expect(getService(config, 'cli')).toMatchObject({ tagPrefix: '@acme/cli@' });
+    expect(getService(parseConfig(text(minimal)), 'api')).toMatchObject({ roots: undefined, tagPrefix: 'api/', prereleaseFrom: 'main' });
+  });
+
+  it.each<[unknown, string]>([
+    [{ services: { api: { root: 'a', roots: ['b'] } } }, 'services.api.roots: give "root" or "roots", not both'],
+    [{ services: { api: { roots: [] } } }, 'services.api.roots'],
+    [{ services: { api: { roots: ['../x'] } } }, 'services.api.roots[0]: roots[] must be a path inside the workspace'],
+    [{ services: { api: { tagPrefix: 'api' } } }, 'services.api.tagPrefix: must be a path ending in "/"'],
+    [{ services: { api: { tagPrefix: 'a//' } } }, 'services.api.tagPrefix: must be a path ending in "/"'],
+    [{ services: { api: { tagPrefix: '@acme/api@' } } }, 'only for kind "npm" services'],
+    [{ services: { cli: { kind: 'npm', tagPrefix: '@Acme/cli@' } } }, 'services.cli.tagPrefix: must be an npm package name and "@"'],
+    [{ services: { a: { tagPrefix: 'x/' }, b: { tagPrefix: 'x/' } } }, 'services.b.tagPrefix: "x/" is already the tag prefix of a'],
+    [{ services: { a: {}, b: { tagPrefix: 'a/' } } }, 'services.b.tagPrefix: "a/" is already the tag prefix of a'],
+    [{ scheme: 'single', services: { a: { tagPrefix: 'x/' } } }, 'only the per-service scheme has per-service tags'],
+    [{ prereleaseFrom: 'anywhere', services: { a: {} } }, 'prereleaseFrom'],
+    [{ services: { a: { prereleaseFrom: 'feature' } } }, 'services.a.prereleaseFrom'],
+  ])('refuses %j', (value, says) => {
+    expect(problemsOf(value).join('\n')).toContain(says);
+  });
+});

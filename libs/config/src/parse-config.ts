@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { tooDeep } from './json-depth.js';
+
+const MAX_DEPTH = 32;
 import { servicesFileSchema, type ServicesFile } from './schema.js';
 
 /** Formats a zod path the way a person reads JSON: `services.api.build.dir`, `approvers[0]`. */
@@ -78,12 +81,24 @@ export function parseConfig(text: string, source = 'services.json'): ServicesFil
   try {
     json = JSON.parse(text);
   } catch (cause) {
+    // V8's JSON.parse recurses: thousands of levels overflow the stack before any validation.
+    if (cause instanceof RangeError) {
+      throw new ConfigError(`${source}: invalid configuration: nested too deeply to read (services.json is at most ${MAX_DEPTH} levels deep)`, {
+        path: source,
+        problems: [`(root): nested deeper than ${MAX_DEPTH} levels`],
+      });
+    }
     const reason = (cause as Error).message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
     throw new ConfigError(`${source}: not valid JSON${jsonPosition(text, cause as Error)}: ${reason}`, {
       code: 'E_CONFIG_JSON',
       path: source,
       cause,
     });
+  }
+  // services.json is at most six levels deep; a document far deeper is not one.
+  const deep = tooDeep(json, MAX_DEPTH);
+  if (deep !== undefined) {
+    throw new ConfigError(`${source}: invalid configuration: ${deep}: nested deeper than ${MAX_DEPTH} levels`, { path: source, problems: [`${deep}: nested deeper than ${MAX_DEPTH} levels`] });
   }
   const result = servicesFileSchema.safeParse(json);
   if (!result.success) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { own } from './json-depth.js';
 
 // The services.json schema of CONTRACT §1. Strict objects everywhere: a typo must fail loudly,
 // not silently fall back to a default.
@@ -33,7 +34,11 @@ export const layerBuildSchema = z.strictObject({
   type: z.literal('layer'),
   from: nonEmpty('build.from').describe('Base image reference, or "scratch".'),
   dir: workspacePath('build.dir').describe('Folder appended as one reproducible layer.'),
-  entrypoint: z.array(z.string()).optional().describe('Image entrypoint, e.g. ["node", "/app/server.js"].'),
+  entrypoint: z
+    .array(z.string())
+    .min(1)
+    .optional()
+    .describe('Image entrypoint, e.g. ["node", "/app/server.js"]; default: the base image\'s (none on scratch).'),
   prefix: z.string().optional().describe('Where the folder lands in the image; default "app/".'),
 });
 
@@ -46,11 +51,35 @@ export const prebuiltBuildSchema = z.strictObject({
 
 export const buildSchema = z.discriminatedUnion('type', [dockerBuildSchema, layerBuildSchema, prebuiltBuildSchema]);
 
+// A tag prefix as @slipway/tag's tagPrefixProblem reads it (apps/release/src/tag-prefix.test.ts keeps them in step):
+// path-shaped and ending in "/" (the version follows as vX.Y.Z), or for npm services a package
+// name and "@" (changesets-style `@scope/pkg@1.2.3`).
+const PREFIX_COMPONENT = /^[A-Za-z0-9_@-](?:[A-Za-z0-9._@-]*[A-Za-z0-9_@-])?$/;
+const NPM_PREFIX = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@$/;
+
+export function tagPrefixIssue(prefix: string, kind: 'image' | 'npm'): string | undefined {
+  if (prefix.endsWith('@')) {
+    if (kind !== 'npm') return 'a prefix ending in "@" (changesets-style "<package>@1.2.3" tags) is only for kind "npm" services';
+    return NPM_PREFIX.test(prefix) ? undefined : 'must be an npm package name and "@", e.g. "@acme/cli@"';
+  }
+  const components = prefix.split('/');
+  const valid =
+    prefix.endsWith('/') && components.slice(0, -1).every((c) => PREFIX_COMPONENT.test(c) && !c.includes('..') && !c.endsWith('.lock'));
+  return valid ? undefined : 'must be a path ending in "/" whose folders git accepts in a tag name, e.g. "api/" or "instrumentation/net/http/otelhttp/"';
+}
+
+const PRERELEASE_FROM = ['main', 'any-branch'] as const;
+
 export const IMAGE_TAG_EXTRAS = ['X.Y.Z', 'X.Y', 'X', 'latest'] as const;
 
 export const serviceSchema = z.strictObject({
   project: nonEmpty('project').optional().describe('Nx project holding the code; default: the service name.'),
   root: workspacePath('root').optional().describe('Folder of the code; default: from the Nx project graph.'),
+  roots: z
+    .array(workspacePath('roots[]'))
+    .min(1)
+    .optional()
+    .describe('Folders of the code when it spans several (e.g. ["services/api", "pkg", "internal"]); instead of root. Every commit touching one of them counts for the service.'),
   kind: z.enum(['image', 'npm']).default('image').describe('"image" (default) or "npm" (published with npm, no image).'),
   image: nonEmpty('image').optional().describe('Image repository; default <registry>/<service>.'),
   build: buildSchema.optional(),
@@ -62,6 +91,15 @@ export const serviceSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("Whether this service's stable releases become the repository's \"Latest\" GitHub release."),
+  tagPrefix: nonEmpty('tagPrefix')
+    .optional()
+    .describe(
+      'per-service scheme: what the service\'s tags start with; default "<service>/". A path ending in "/" (tags <prefix>vX.Y.Z, e.g. "instrumentation/net/http/otelhttp/"), or for kind "npm" a package name and "@" (changesets-style tags "@acme/cli@1.2.3").',
+    ),
+  prereleaseFrom: z
+    .enum(PRERELEASE_FROM)
+    .optional()
+    .describe('Overrides the top-level prereleaseFrom for this service.'),
 });
 
 export const environmentSchema = z.strictObject({
@@ -93,6 +131,12 @@ export const servicesFileSchema = z
       .describe('GitHub owner/name; omit to run without GitHub.'),
     mainBranch: nonEmpty('mainBranch').default('main'),
     scheme: z.enum(['per-service', 'single', 'staging-line']).default('per-service'),
+    prereleaseFrom: z
+      .enum(PRERELEASE_FROM)
+      .default('main')
+      .describe(
+        'Where prerelease tags may point: "main" (reachable from origin/<mainBranch>, like every release) or "any-branch" (canaries from feature branches). Stable releases are main-only whatever this says.',
+      ),
     registry: nonEmpty('registry')
       .default('oci-layout:.slipway/images')
       .describe('Default image = <registry>/<service>. "oci-layout:<dir>" stores images on disk (the embedded default).'),
@@ -107,7 +151,7 @@ export const servicesFileSchema = z
   })
   .superRefine((config, ctx) => {
     for (const [name, env] of Object.entries(config.environments)) {
-      if (env.after !== undefined && !(env.after in config.environments)) {
+      if (env.after !== undefined && !Object.hasOwn(config.environments, env.after)) {
         ctx.addIssue({
           code: 'custom',
           path: ['environments', name, 'after'],
@@ -129,11 +173,25 @@ export const servicesFileSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['environments', cycle[0], 'after'],
-        input: config.environments[cycle[0]]?.after,
+        input: own(config.environments, cycle[0])?.after,
         message: `environments form a cycle: ${cycle.join(' → ')}`,
       });
     }
+    const prefixes = new Map<string, string>();
     for (const [name, service] of Object.entries(config.services)) {
+      if (service.root !== undefined && service.roots !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['services', name, 'roots'], input: service.roots, message: 'give "root" or "roots", not both' });
+      }
+      if (service.tagPrefix !== undefined) {
+        const issue = config.scheme !== 'per-service' ? `only the per-service scheme has per-service tags (scheme is "${config.scheme}")` : tagPrefixIssue(service.tagPrefix, service.kind);
+        if (issue !== undefined) ctx.addIssue({ code: 'custom', path: ['services', name, 'tagPrefix'], input: service.tagPrefix, message: issue });
+      }
+      const prefix = service.tagPrefix ?? `${name}/`;
+      const other = prefixes.get(prefix);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['services', name, 'tagPrefix'], input: prefix, message: `"${prefix}" is already the tag prefix of ${other}; each service needs its own` });
+      }
+      prefixes.set(prefix, name);
       if (service.kind === 'npm' && service.build) {
         ctx.addIssue({
           code: 'custom',
@@ -151,12 +209,12 @@ export const servicesFileSchema = z
 function findAfterCycle(environments: Record<string, { after?: string | undefined }>): string[] | undefined {
   for (const start of Object.keys(environments)) {
     const seen = [start];
-    let next = environments[start]?.after;
-    while (next !== undefined && next in environments) {
+    let next = own(environments, start)?.after;
+    while (next !== undefined && Object.hasOwn(environments, next)) {
       if (next === start) return [...seen, next];
       if (seen.includes(next)) break;
       seen.push(next);
-      next = environments[next]?.after;
+      next = own(environments, next)?.after;
     }
   }
   return undefined;

@@ -1,11 +1,19 @@
 import { ConfigError } from './errors.js';
+import { own } from './json-depth.js';
 import type { BuildConfig, ServicesFile } from './schema.js';
 
 export interface ResolvedService {
   name: string;
   /** The Nx project that holds the code. */
   project: string;
+  /** The first of its folders (`root`, or the first of `roots`); undefined → from the Nx graph. */
   root: string | undefined;
+  /** Every folder of its code from services.json (`root` or `roots`); undefined → from the Nx graph. */
+  roots: readonly string[] | undefined;
+  /** What its tags start with (per-service scheme): `tagPrefix`, default `<service>/`. */
+  tagPrefix: string;
+  /** Where its prerelease tags may point: the service's setting, else the workspace's. */
+  prereleaseFrom: 'main' | 'any-branch';
   kind: 'image' | 'npm';
   /** Image repository reference without a tag, e.g. `ghcr.io/acme/api` or `oci-layout:.slipway/images/api`. */
   image: string;
@@ -20,7 +28,7 @@ export function serviceNames(config: ServicesFile): string[] {
 
 /** One service's settings with every default applied; unknown names are bad input. */
 export function getService(config: ServicesFile, name: string): ResolvedService {
-  const service = config.services[name];
+  const service = own(config.services, name);
   if (!service) {
     throw new ConfigError(`unknown service "${name}" (services.json has: ${serviceNames(config).join(', ')})`, {
       code: 'E_UNKNOWN_SERVICE',
@@ -29,7 +37,10 @@ export function getService(config: ServicesFile, name: string): ResolvedService 
   return {
     name,
     project: service.project ?? name,
-    root: service.root,
+    root: service.root ?? service.roots?.[0],
+    roots: service.roots ?? (service.root === undefined ? undefined : [service.root]),
+    tagPrefix: service.tagPrefix ?? `${name}/`,
+    prereleaseFrom: service.prereleaseFrom ?? config.prereleaseFrom,
     kind: service.kind,
     image: service.image ?? `${config.registry.replace(/\/+$/, '')}/${name}`,
     build: service.build,
@@ -42,7 +53,7 @@ export function getService(config: ServicesFile, name: string): ResolvedService 
 export function environmentOrder(config: ServicesFile): string[] {
   const names = Object.keys(config.environments);
   const depth = (name: string, seen = new Set<string>()): number => {
-    const after = config.environments[name]?.after;
+    const after = own(config.environments, name)?.after;
     if (after === undefined || seen.has(name)) return 0;
     seen.add(name);
     return 1 + depth(after, seen);

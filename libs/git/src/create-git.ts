@@ -7,7 +7,7 @@ import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.j
 import { LOG_FORMAT, parseLog } from './parse-log.js';
 import { looksLikeExists, looksLikeNonFastForward, parsePushPorcelain } from './parse-push.js';
 import type { PushOutcome } from './parse-push.js';
-import { asRefNotFound, checkRef, createRunner } from './run-git.js';
+import { asRefNotFound, checkRef, createBatchRunner, createRunner } from './run-git.js';
 import { committedTree } from './tree-files.js';
 import type { RemoteTag, SourceControl, TagInfo } from './types.js';
 import { workTreeOperations } from './work-tree.js';
@@ -28,6 +28,7 @@ const PUSH = ['push', '--porcelain', '--no-follow-tags', REMOTE] as const;
 
 export function createGit(options: GitOptions): SourceControl {
   const run = createRunner(options);
+  const runBatch = createBatchRunner(options);
 
   async function resolveCommit(ref: string): Promise<string> {
     checkRef(ref);
@@ -113,6 +114,43 @@ export function createGit(options: GitOptions): SourceControl {
       return tags;
     },
 
+    async tagsMergedInto(ref, prefix = []) {
+      checkRef(ref);
+      const prefixes = typeof prefix === 'string' ? [prefix] : [...prefix];
+      try {
+        const { stdout } = await run(['for-each-ref', `--merged=${ref}`, '--format=%(refname)', ...tagPatterns(prefixes)]);
+        const names = stdout.split('\n').filter((line) => line !== '').map((line) => line.slice('refs/tags/'.length));
+        return new Set(prefixes.length === 0 ? names : names.filter((name) => prefixes.some((p) => name.startsWith(p))));
+      } catch (error) {
+        throw asRefNotFound(error, ref);
+      }
+    },
+
+    async filesAgainstParents(pairs) {
+      if (pairs.length === 0) return [];
+      for (const { commit, parent } of pairs) {
+        checkRef(commit);
+        checkRef(parent);
+      }
+      // --always prints the commit line even for an empty diff, so every pair has its entry.
+      const { stdout } = await run(['diff-tree', '--stdin', '-r', '--always', '--name-only', '-z', '--no-renames', '--no-ext-diff'], {
+        input: pairs.map((p) => `${p.commit} ${p.parent}\n`).join(''),
+      });
+      const fields = stdout.split('\0');
+      const out: string[][] = [];
+      let i = 0;
+      for (const [k, { commit }] of pairs.entries()) {
+        if (fields[i] !== commit) throw new GitError(`git diff-tree --stdin answered out of order at ${commit}`, { command: 'git diff-tree --stdin' });
+        i++;
+        // Files run up to the next pair's header (the same merge again when it has several other parents).
+        const next = pairs[k + 1]?.commit;
+        const files: string[] = [];
+        while (i < fields.length && fields[i] !== '' && fields[i] !== next) files.push(fields[i++] as string);
+        out.push(files);
+      }
+      return out;
+    },
+
     async isAncestor(commit, ref) {
       checkRef(commit);
       checkRef(ref);
@@ -167,24 +205,30 @@ export function createGit(options: GitOptions): SourceControl {
       checkRef(to);
       if (from !== undefined) checkRef(from);
       const range = from === undefined ? to : `${from}..${to}`;
+      const details = [
+        'log',
+        '-z',
+        '--no-color',
+        '--no-show-signature',
+        '--no-renames',
+        '--no-relative',
+        // A merge lists its files against its first parent (the change it brought to the branch).
+        '--diff-merges=first-parent',
+        '--name-only',
+        // Paths choose the commits; each commit still lists all of its files.
+        '--full-diff',
+        `--format=${LOG_FORMAT}`,
+      ];
       try {
-        const { stdout } = await run([
-          'log',
-          '-z',
-          '--no-color',
-          '--no-show-signature',
-          '--no-renames',
-          '--no-relative',
-          '--diff-merges=first-parent',
-          '--name-only',
-          // Paths choose the commits; each commit still lists all of its files.
-          '--full-diff',
-          `--format=${LOG_FORMAT}`,
-          range,
-          '--',
-          ...paths.map((p) => `:(top,literal)${p}`),
-        ]);
-        return parseLog(stdout);
+        if (paths.length === 0) return parseLog((await run([...details, range, '--'])).stdout);
+        // Any --diff-merges other than the combined ones turns git's history simplification off
+        // (diff-merges.c set_separate), so a path-limited log with merge files would list every
+        // merge --full-history lists. Ask which commits `git log <range> -- <paths>` shows first,
+        // then for their details by name.
+        const { stdout: listed } = await run(['log', '--format=%H', range, '--', ...paths.map((p) => `:(top,literal)${p}`)]);
+        const shas = listed.split('\n').filter((line) => line !== '');
+        if (shas.length === 0) return [];
+        return parseLog((await run([...details, '--no-walk=unsorted', '--stdin'], { input: `${shas.join('\n')}\n` })).stdout);
       } catch (error) {
         throw asRefNotFound(error, range);
       }
@@ -268,8 +312,19 @@ export function createGit(options: GitOptions): SourceControl {
       // "./" makes the path relative to cwd (the workspace root), as exportTree's pathspec is.
       const { stdout, stderr, status } = await run(['cat-file', 'blob', `${sha}:./${path}`], { okStatus: [0, 128] });
       if (status === 0) return stdout;
-      if (/does not exist|not a valid object name/i.test(stderr)) return undefined;
+      // "exists on disk, but not in": an untracked file at the path must not turn "absent" into a failure.
+      if (/does not exist|exists on disk, but not in|not a valid object name/i.test(stderr)) return undefined;
       throw new GitError(`git cat-file blob ${sha}:./${path} failed: ${stderr.trim()}`, { command: `git cat-file blob ${sha}:./${path}`, status, stderr });
+    },
+
+    async readFilesAt(requests) {
+      if (requests.length === 0) return [];
+      const input = requests.map(({ commit, path }) => `${checkRef(commit)}:${checkRef(path, 'path')}\n`).join('');
+      if (requests.some(({ commit, path }) => /\s/.test(commit) || path.includes('\n'))) {
+        throw new InvalidRefError(input, 'readFilesAt takes one line per commit:path');
+      }
+      const bytes = await runBatch(['cat-file', '--batch'], input);
+      return parseBatch(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), requests.length);
     },
 
     async pushNewRef(ref, commit) {
@@ -290,13 +345,14 @@ export function createGit(options: GitOptions): SourceControl {
       throw asRefNotFound(new GitError(`push of ${ref} failed: ${outcome?.summary || stderr.trim()}`, { command, stderr, status }), commit);
     },
 
-    async push(branch) {
+    async push(branch, source) {
       checkRef(branch, 'branch');
       const ref = `refs/heads/${branch}`;
-      const { stdout, stderr, status } = await run([...PUSH, `${ref}:${ref}`], { okStatus: [0, 1] });
+      const from = checkRef(source ?? ref, 'source');
+      const { stdout, stderr, status } = await run([...PUSH, `${from}:${ref}`], { okStatus: [0, 1] });
       const outcome = parsePushPorcelain(stdout, ref);
       if (status === 0) return outcome?.flag === '=' ? 'unchanged' : 'pushed';
-      const command = `git ${PUSH.join(' ')} ${ref}:${ref}`;
+      const command = `git ${PUSH.join(' ')} ${from}:${ref}`;
       if (outcome?.flag === '!' && looksLikeNonFastForward(outcome, stderr)) {
         throw new NonFastForwardError(ref, outcome.reason || 'rejected', { command, stderr, status });
       }
@@ -315,4 +371,26 @@ export function createGit(options: GitOptions): SourceControl {
       }
     },
   };
+}
+
+/** `git cat-file --batch` answers: `<oid> <type> <size>\n<bytes>\n`, or `<request> missing\n`. */
+function parseBatch(stdout: Buffer, count: number): (string | undefined)[] {
+  const files: (string | undefined)[] = [];
+  let at = 0;
+  while (files.length < count) {
+    const end = stdout.indexOf(0x0a, at);
+    if (end < 0) throw new GitError('git cat-file --batch answered fewer objects than asked for', { command: 'git cat-file --batch' });
+    const header = stdout.subarray(at, end).toString('utf8');
+    at = end + 1;
+    const found = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!found) {
+      // missing, ambiguous, or a path below a symlink or a file: no such file at that commit.
+      files.push(undefined);
+      continue;
+    }
+    const size = Number(found[2]);
+    files.push(found[1] === 'blob' ? stdout.subarray(at, at + size).toString('utf8') : undefined);
+    at += size + 1;
+  }
+  return files;
 }

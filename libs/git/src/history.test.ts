@@ -41,6 +41,43 @@ describe('isAncestor', () => {
   });
 });
 
+describe('tagsMergedInto and filesAgainstParents', () => {
+  it('names the tags reachable from a ref in one call, prefix by prefix', async () => {
+    const { repo, git } = await setup();
+    await repo.commit('feat: on main', { a: '1' });
+    await repo.tag('api/v1.0.0', { message: 'annotated' });
+    await repo.tag('web/v1.0.0');
+    await repo.git('checkout', '--quiet', '-b', 'next');
+    await repo.commit('feat: abandoned', { a: '2' });
+    await repo.tag('api/v2.0.0-alpha.0', { message: 'annotated' });
+    expect([...(await git.tagsMergedInto('main'))].sort()).toEqual(['api/v1.0.0', 'web/v1.0.0']);
+    expect([...(await git.tagsMergedInto('main', ['api/v']))]).toEqual(['api/v1.0.0']);
+    expect([...(await git.tagsMergedInto('next', 'api/'))].sort()).toEqual(['api/v1.0.0', 'api/v2.0.0-alpha.0']);
+    await expect(git.tagsMergedInto('nope')).rejects.toBeInstanceOf(GitError);
+  });
+
+  it('lists a merge\'s files against each of its other parents, empty diffs included', async () => {
+    const { repo, git } = await setup();
+    await repo.git('checkout', '--quiet', '-b', 'feature');
+    const side = await repo.commit('feat: side', { 'apps/b/x': '1' });
+    await repo.git('checkout', '--quiet', 'main');
+    await repo.git('merge', '--quiet', '--no-ff', '-m', 'take the side', 'feature');
+    const merge = await repo.revParse();
+    await repo.git('checkout', '--quiet', '-b', 'other', repo.initialCommit);
+    const ignored = await repo.commit('feat: ignored', { 'apps/c/y': '1' });
+    await repo.git('checkout', '--quiet', 'main');
+    await repo.git('merge', '--quiet', '--no-ff', '-s', 'ours', '-m', 'ours', 'other');
+    const ours = await repo.revParse();
+    const files = await git.filesAgainstParents([
+      { commit: merge, parent: side },
+      { commit: ours, parent: ignored },
+      { commit: merge, parent: repo.initialCommit },
+    ]);
+    expect(files).toEqual([[], ['apps/b/x', 'apps/c/y'], ['apps/b/x']]);
+    expect(await git.filesAgainstParents([])).toEqual([]);
+  });
+});
+
 describe('resolveCommit', () => {
   it('peels tags and branches to commits', async () => {
     const { repo, git } = await setup();
@@ -59,6 +96,34 @@ describe('resolveCommit', () => {
 });
 
 describe('logBetween', () => {
+  it('reads raw messages: the subject is the first line, never a paragraph joined into one', async () => {
+    const { repo, git } = await setup();
+    const joined = await repo.commit('fix(a): x\nfix(b): y', { a: '1' });
+    const footer = await repo.commit('feat: z\nBREAKING CHANGE: gone', { a: '2' });
+    const commits = await git.logBetween({ from: repo.initialCommit, to: 'main' });
+    expect(commits.map((c) => [c.sha, c.subject, c.body, c.message])).toEqual([
+      [footer, 'feat: z', 'BREAKING CHANGE: gone', 'feat: z\nBREAKING CHANGE: gone'],
+      [joined, 'fix(a): x', 'fix(b): y', 'fix(a): x\nfix(b): y'],
+    ]);
+  });
+
+  it('a path-limited log is exactly `git log <range> -- <paths>`: merges that only brought a side are left out', async () => {
+    const { repo, git } = await setup();
+    await repo.git('checkout', '--quiet', '-b', 'feature');
+    const side = await repo.commit('feat(api): side', { 'apps/api/b.ts': '1' });
+    await repo.git('checkout', '--quiet', 'main');
+    await repo.commit('docs: readme', { 'README.md': 'more' });
+    await repo.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #1 from acme/feature', 'feature');
+    const merge = await repo.revParse();
+    const expected = (await repo.git('log', '--format=%H', `${repo.initialCommit}..main`, '--', 'apps/api')).split('\n');
+    const commits = await git.logBetween({ from: repo.initialCommit, to: 'main', paths: ['apps/api'] });
+    expect(commits.map((c) => c.sha)).toEqual(expected);
+    expect(commits.map((c) => c.sha)).toEqual([side]);
+    // Unlimited, the merge is there, with its files against its first parent.
+    const all = await git.logBetween({ from: repo.initialCommit, to: 'main' });
+    expect(all.find((c) => c.sha === merge)?.files).toEqual(['apps/api/b.ts']);
+  });
+
   it('lists commits between refs that touch the paths, with all their files, newest first', async () => {
     const { repo, git } = await setup();
     await repo.commit('feat(api): before', { 'apps/api/a.ts': '0' });
@@ -82,6 +147,8 @@ describe('logBetween', () => {
       body: '',
       author: { name: 'Ada', email: 'ada@example.com' },
       date: '2024-01-01T00:06:00+00:00',
+      commitTime: Date.parse('2024-01-01T00:06:00Z') / 1000,
+      message: 'fix(api): y (#34)',
       files: ['apps/api/b.ts'],
     });
     expect(commits[1]).toMatchObject({

@@ -45,4 +45,32 @@ describe('readFileAt', () => {
     expect(await git.readFileAt({ commit: first, path: 'docs/missing.md' })).toBeUndefined();
     await expect(git.readFileAt({ commit: 'nope', path: 'package.json' })).rejects.toMatchObject({ code: 'E_GIT_REF_NOT_FOUND' });
   });
+
+  it('answers undefined, not a failure, when an untracked file sits at the path', async () => {
+    const { repo, git } = await setup();
+    await repo.write({ 'deploy/staging/api.yaml': 'left behind by a crash\n' });
+    expect(await git.readFileAt({ commit: 'HEAD', path: 'deploy/staging/api.yaml' })).toBeUndefined();
+  });
+});
+
+describe('readFilesAt', () => {
+  it('reads many files at many commits in one call, byte for byte, undefined where there is none', async () => {
+    const { repo, git } = await setup();
+    const first = await repo.commit('chore: v1', { 'a.yaml': 'ünï\n', 'dir/b.yaml': 'no newline' });
+    const second = await repo.commit('chore: v2', { 'a.yaml': '', 'dir/b.yaml': null });
+    await repo.write({ 'dir/b.yaml': 'untracked\n' });
+
+    expect(
+      await git.readFilesAt([
+        { commit: first, path: 'a.yaml' },
+        { commit: first, path: 'dir/b.yaml' },
+        { commit: second, path: 'a.yaml' },
+        { commit: second, path: 'dir/b.yaml' },
+        { commit: first, path: 'dir' },
+        { commit: repo.initialCommit, path: 'README.md' },
+      ]),
+    ).toEqual(['ünï\n', 'no newline', '', undefined, undefined, '# test repo\n']);
+    expect(await git.readFilesAt([])).toEqual([]);
+    await expect(git.readFilesAt([{ commit: first, path: 'a\nb' }])).rejects.toMatchObject({ name: 'InvalidRefError' });
+  });
 });

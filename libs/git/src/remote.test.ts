@@ -204,6 +204,17 @@ describe('push and pullRebase', () => {
     expect(await repo.revParse()).not.toBe(ours);
   });
 
+  it('pushes exactly one commit given as the source, never the local branch around it', async () => {
+    const { repo, git } = await setup();
+    const promotion = await repo.git('commit-tree', '-p', repo.initialCommit, '-m', 'promote', `${repo.initialCommit}^{tree}`);
+    await repo.commit('wip: not ready', { 'wip.txt': 'x' });
+
+    expect(await git.push('main', promotion)).toBe('pushed');
+    expect(await repo.git('-C', repo.origin, 'log', '--format=%s', 'main')).toBe('promote\nchore: initial commit');
+    await expect(git.push('main', repo.initialCommit)).rejects.toBeInstanceOf(NonFastForwardError);
+    await expect(git.push('main', '--force')).rejects.toMatchObject({ name: 'InvalidRefError' });
+  });
+
   it('aborts a conflicting rebase and leaves the clone as it was', async () => {
     const { repo, git } = await setup();
     const other = await repo.clone();

@@ -14,7 +14,7 @@ export interface GitResult {
   status: number;
 }
 
-export type GitRunner = (args: readonly string[], options?: { okStatus?: readonly number[] }) => Promise<GitResult>;
+export type GitRunner = (args: readonly string[], options?: { okStatus?: readonly number[]; input?: string }) => Promise<GitResult>;
 
 // Messages are parsed (rejection reasons, "would clobber"), so the language is pinned; prompts
 // would hang a CI job, so they are off.
@@ -22,12 +22,12 @@ const FORCED_ENV = { LC_ALL: 'C', LANG: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT:
 
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
 export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): GitRunner {
-  return async (args, { okStatus = [0] } = {}) => {
+  return async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
     const result = await execa('git', args, {
       cwd,
       env: { ...env, ...FORCED_ENV },
-      stdin: 'ignore',
+      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
       reject: false,
       stripFinalNewline: false,
       maxBuffer: 1024 * 1024 * 1024,
@@ -48,6 +48,27 @@ export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): Gi
       });
     }
     return { stdout, stderr, status: result.exitCode };
+  };
+}
+
+/**
+ * Runs a git command fed `input` on stdin and returns its stdout as bytes (for `cat-file --batch`).
+ * Typed as Uint8Array, not Buffer: these declarations ship, and a consumer compiling them needs
+ * no Node typings.
+ */
+export function createBatchRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Uint8Array> {
+  return async (args, input) => {
+    const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
+    const result = await execa('git', args, { cwd, env: { ...env, ...FORCED_ENV }, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
+    if (result.exitCode === undefined) {
+      const reason = redact(result.shortMessage ?? 'git did not start', secrets);
+      throw new GitError(`could not run ${command}: ${reason}`, { command, cause: new Error(reason) });
+    }
+    if (result.exitCode !== 0) {
+      const stderr = redact(Buffer.from(result.stderr).toString('utf8'), secrets);
+      throw new GitError(`${command} failed (exit ${String(result.exitCode)}): ${summarize(stderr)}`, { command, status: result.exitCode, stderr });
+    }
+    return Buffer.from(result.stdout);
   };
 }
 

@@ -28,12 +28,17 @@ export interface RemoteTag {
 export interface CommitInfo {
   sha: string;
   parents: string[];
+  /** The first line of the message. */
   subject: string;
-  /** Message after the subject, trailers included; '' when there is none. */
+  /** The message after its first line (and the blank lines after it), trailers included; '' when there is none. */
   body: string;
+  /** The raw message (`%B`) without trailing whitespace: what a conventional-commits parser reads. */
+  message: string;
   author: { name: string; email: string };
   /** Author date, ISO 8601 as git prints it (with the author's offset). */
   date: string;
+  /** Committer date in seconds since the epoch: what git orders its log by. */
+  commitTime: number;
   /** Every path the commit changed, even outside `paths` (repository-root relative; a rename is a delete plus an add; merges against their first parent). */
   files: string[];
 }
@@ -58,6 +63,10 @@ export interface SourceControl extends WorkTreeOperations {
   readonly cwd: string;
   /** Tags whose names start with one of the prefixes (all tags when none), with their commits; one git call. */
   listTags(prefix?: string | readonly string[]): Promise<TagInfo[]>;
+  /** Names of the tags (starting with one of the prefixes; all when none) whose commit is reachable from `ref`: one `for-each-ref --merged`. */
+  tagsMergedInto(ref: string, prefix?: string | readonly string[]): Promise<Set<string>>;
+  /** For each `{ commit, parent }`, the files that differ between them (one `diff-tree --stdin` for all): a merge against its other parents. */
+  filesAgainstParents(pairs: ReadonlyArray<{ commit: string; parent: string }>): Promise<string[][]>;
   /** True when `commit` is `ref` or an ancestor of it; throws for revisions that don't exist. */
   isAncestor(commit: string, ref: string): Promise<boolean>;
   /** The best common ancestor of all `refs` (`merge-base --octopus`, one call); undefined when they share no history. */
@@ -92,10 +101,18 @@ export interface SourceControl extends WorkTreeOperations {
   listRemoteTags(prefix: string): Promise<RemoteTag[]>;
   /** A file's text as it is at `commit` (path relative to `cwd`); undefined when the commit has no such file. */
   readFileAt(input: { commit: string; path: string }): Promise<string | undefined>;
+  /**
+   * Many files at once (one `cat-file --batch`): each `path` is from the top of the repository; an
+   * entry is undefined when that commit has no file there (or only a folder or a submodule).
+   */
+  readFilesAt(requests: readonly { commit: string; path: string }[]): Promise<(string | undefined)[]>;
   /** Creates `ref` (full name, e.g. `refs/tags/1.2.0-staging.3`) on origin at `commit`; RefExistsError when it exists, even at the same commit. */
   pushNewRef(ref: string, commit: string): Promise<void>;
-  /** Pushes the local branch to origin's branch of the same name; NonFastForwardError when origin moved on. */
-  push(branch: string): Promise<'pushed' | 'unchanged'>;
+  /**
+   * Pushes `source` (default: the local branch of the same name; `HEAD` from a detached work tree)
+   * to origin's `branch`, never forced; NonFastForwardError when origin moved on.
+   */
+  push(branch: string, source?: string): Promise<'pushed' | 'unchanged'>;
   /** Fetches origin's `branch` and rebases the checked-out branch onto it; RebaseConflictError (aborted) on conflict. */
   pullRebase(branch: string): Promise<void>;
 }

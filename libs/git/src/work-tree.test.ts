@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -166,5 +166,48 @@ describe('workTreeState', () => {
     await execa('git', ['init', '--quiet', dir]);
     await writeFile(join(dir, 'a.txt'), 'a\n');
     expect(await createGit({ cwd: dir }).workTreeState()).toEqual({ top: dir, tree: undefined, changed: ['a.txt'] });
+  });
+});
+
+describe('treeEntries', () => {
+  it('tells folders, files, symlinks and submodules of a commit apart, and leaves out what is not there', async () => {
+    const { repo, git } = await setup();
+    await repo.write({ 'deploy/staging/api.yaml': 'a\n' });
+    await symlink('/tmp', join(repo.dir, 'deploy', 'canary'));
+    const commit = await repo.commit('chore: layout');
+
+    const entries = await git.treeEntries(commit, ['deploy', 'deploy/staging', 'deploy/staging/api.yaml', 'deploy/canary', 'deploy/canary/api.yaml', 'nope']);
+    expect(Object.fromEntries(entries)).toEqual({
+      deploy: { mode: '040000', type: 'tree' },
+      'deploy/staging': { mode: '040000', type: 'tree' },
+      'deploy/staging/api.yaml': { mode: '100644', type: 'blob' },
+      'deploy/canary': { mode: '120000', type: 'blob' },
+    });
+    await expect(git.treeEntries(commit, ['../x'])).rejects.toMatchObject({ name: 'InvalidRefError' });
+  });
+});
+
+describe('addWorktree', () => {
+  it('makes a linked work tree at a commit with nothing checked out, and recreates one whose folder was deleted', async () => {
+    const { repo, git } = await setup();
+    const dir = join(repo.root, 'own');
+    await git.addWorktree({ dir, commit: repo.initialCommit });
+    const own = createGit({ cwd: dir, env: repo.env });
+    expect(await own.workTreeRoot()).toBe(dir);
+    expect(await own.currentBranch()).toBeUndefined();
+    expect(await own.resolveCommit('HEAD')).toBe(repo.initialCommit);
+    await expect(readFile(join(dir, 'README.md'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // A commit made there carries the commit's other files and leaves the main work tree alone.
+    await own.reset(repo.initialCommit, 'mixed');
+    await writeFile(join(dir, 'pin.yaml'), 'x\n');
+    const sha = await own.commitFiles({ paths: ['pin.yaml'], message: 'pin' });
+    expect((await repo.git('ls-tree', '--name-only', sha ?? '')).split('\n')).toEqual(['README.md', 'pin.yaml']);
+    expect(await repo.revParse()).toBe(repo.initialCommit);
+    expect(await repo.git('status', '--porcelain')).toBe('');
+
+    await rm(dir, { recursive: true, force: true });
+    await git.addWorktree({ dir, commit: repo.initialCommit });
+    expect(await createGit({ cwd: dir, env: repo.env }).workTreeRoot()).toBe(dir);
   });
 });

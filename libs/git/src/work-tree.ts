@@ -50,8 +50,29 @@ export interface WorkTreeOperations {
    * commit. Returns the new commit, or undefined when the paths hold no change (never an empty commit).
    */
   commitFiles(input: CommitFilesInput): Promise<string | undefined>;
-  /** Moves the checked-out branch to `commit`: `hard` discards local changes; `keep` keeps them and fails if one would be lost. */
-  reset(commit: string, mode: 'hard' | 'keep'): Promise<void>;
+  /**
+   * Moves the checked-out branch (or a detached HEAD) to `commit`: `hard` discards local changes;
+   * `keep` keeps them and fails if one would be lost; `mixed` sets the index and leaves the work tree alone.
+   */
+  reset(commit: string, mode: 'hard' | 'keep' | 'mixed'): Promise<void>;
+  /**
+   * What `commit`'s tree holds at each of `paths` (from the top, taken literally): one `ls-tree`
+   * call. Paths with no entry are absent from the map; a path below a symlink or a file has none.
+   */
+  treeEntries(commit: string, paths: readonly string[]): Promise<Map<string, TreeEntry>>;
+  /**
+   * A linked work tree at `dir` with a detached HEAD at `commit` and nothing checked out (`git
+   * worktree add --detach --no-checkout`), for writing commits without touching this one. Entries
+   * whose folder is gone are pruned first, so a deleted cache is recreated rather than refused.
+   */
+  addWorktree(input: { dir: string; commit: string }): Promise<void>;
+}
+
+/** One entry of a commit's tree. */
+export interface TreeEntry {
+  /** `100644`, `100755` (files), `120000` (symlink), `040000` (folder), `160000` (submodule). */
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
 }
 
 // `:(top,literal)` — paths are from the top of the work tree and never globs, whatever the cwd.
@@ -134,6 +155,36 @@ export function workTreeOperations(run: GitRunner): WorkTreeOperations {
       checkRef(commit);
       try {
         await run(['reset', '--quiet', `--${mode}`, commit]);
+      } catch (error) {
+        throw asRefNotFound(error, commit);
+      }
+    },
+
+    async treeEntries(commit, paths) {
+      checkRef(commit);
+      const entries = new Map<string, TreeEntry>();
+      if (paths.length === 0) return entries;
+      const wanted = new Set(paths.map(checkPath));
+      let stdout: string;
+      try {
+        // -t lists the folders it descends into; --full-tree makes paths relative to the top.
+        ({ stdout } = await run(['ls-tree', '-z', '-t', '--full-tree', commit, '--', ...[...wanted].map((p) => `:(literal)${p}`)]));
+      } catch (error) {
+        throw asRefNotFound(error, commit);
+      }
+      for (const line of stdout.split('\0')) {
+        const match = /^(\d{6}) (blob|tree|commit) [0-9a-f]+\t(.*)$/s.exec(line);
+        if (match?.[3] !== undefined && wanted.has(match[3])) entries.set(match[3], { mode: match[1] ?? '', type: match[2] as TreeEntry['type'] });
+      }
+      return entries;
+    },
+
+    async addWorktree({ dir, commit }) {
+      checkRef(commit);
+      checkRef(dir, 'path');
+      await run(['worktree', 'prune']);
+      try {
+        await run(['worktree', 'add', '--quiet', '--detach', '--no-checkout', dir, commit]);
       } catch (error) {
         throw asRefNotFound(error, commit);
       }

@@ -21,7 +21,7 @@ async function setup() {
   onTestFinished(double.close);
   // Retries wait on nothing here; retry.test.ts checks the waits.
   const github = createGitHub({ repository: 'acme/platform', token: TOKEN, baseUrl: double.url, retry: { sleep: async () => undefined } });
-  return { double, github, state: double.repo('acme/platform') };
+  return { double, github, state: double.repo('acme/platform', { commits: [SHA_A, SHA_B] }) };
 }
 
 const release = (over: Partial<ReleaseInput> = {}): ReleaseInput => ({
@@ -52,8 +52,9 @@ describe('createRef', () => {
   });
 
   it('lets exactly one of 8 concurrent creates win', async () => {
-    const { github, state } = await setup();
+    const { double, github, state } = await setup();
     const shas = Array.from({ length: 8 }, (_, i) => String(i).repeat(40));
+    double.repo('acme/platform', { commits: shas });
     const results = await Promise.allSettled(shas.map((sha) => github.createRef({ ref: 'refs/tags/2.0.0-staging.0', sha })));
 
     const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.sha] : []));
@@ -123,16 +124,19 @@ describe('ensureRelease', () => {
     expect(state.releases).toHaveLength(1);
   });
 
-  it('publishes a draft that holds the tag instead of failing', async () => {
+  it('publishes its own release beside several drafts of the tag, leaving the drafts as they are', async () => {
     const { double, github, state } = await setup();
     const octokit = new Octokit({ auth: TOKEN, baseUrl: double.url });
-    await octokit.rest.repos.createRelease({ owner: 'acme', repo: 'platform', tag_name: 'api/v1.2.3', target_commitish: SHA_A, draft: true });
+    // Drafts do not hold a tag on GitHub: someone's notes in progress, one even aimed at another commit.
+    await octokit.rest.repos.createRelease({ owner: 'acme', repo: 'platform', tag_name: 'api/v1.2.3', target_commitish: SHA_B, body: 'draft one', draft: true });
+    await octokit.rest.repos.createRelease({ owner: 'acme', repo: 'platform', tag_name: 'api/v1.2.3', target_commitish: 'main', body: 'draft two', draft: true });
 
-    const result = await github.ensureRelease(release());
-
-    expect(result.action).toBe('updated');
-    expect(state.releases).toHaveLength(1);
-    expect(state.releases[0]).toMatchObject({ draft: false, body: release().body });
+    expect((await github.ensureRelease(release())).action).toBe('created');
+    expect(state.refs.get('refs/tags/api/v1.2.3')?.sha).toBe(SHA_A);
+    expect(state.releases.filter((r) => !r.draft)).toMatchObject([{ tag_name: 'api/v1.2.3', body: release().body }]);
+    expect(state.releases.filter((r) => r.draft).map((r) => r.body)).toEqual(['draft one', 'draft two']);
+    expect((await github.ensureRelease(release())).action).toBe('unchanged');
+    expect(state.releases).toHaveLength(3);
   });
 
   it('sets prerelease and make_latest per service so a prerelease never takes “Latest”', async () => {
@@ -165,15 +169,16 @@ describe('releases by tag and list', () => {
   it('updates only the fields given', async () => {
     const { github } = await setup();
     const created = await github.createRelease(release());
-    const updated = await github.updateRelease(created.id, { prerelease: true });
+    const updated = await github.updateRelease(created.id, { prerelease: true, makeLatest: 'false' });
     expect(updated).toMatchObject({ id: created.id, prerelease: true, body: release().body, name: 'api v1.2.3' });
-    await expect(github.updateRelease(9999, { body: 'x' })).rejects.toMatchObject({ status: 404, code: 'E_GITHUB_NOT_FOUND', exitCode: 1 });
+    await expect(github.updateRelease(9999, { body: 'x', makeLatest: 'false' })).rejects.toMatchObject({ status: 404, code: 'E_GITHUB_NOT_FOUND', exitCode: 1 });
   });
 });
 
 describe('repositoryDispatch', () => {
   it('sends the event with its payload', async () => {
     const { double } = await setup();
+    double.repo('acme/infra');
     const infra = createGitHub({ repository: 'acme/infra', token: TOKEN, baseUrl: double.url });
     await infra.repositoryDispatch({ eventType: 'slipway-deploy', clientPayload: { service: 'api', digest: 'sha256:abc' } });
     expect(double.repo('acme/infra').dispatches).toEqual([{ event_type: 'slipway-deploy', client_payload: { service: 'api', digest: 'sha256:abc' } }]);
@@ -273,5 +278,40 @@ describe('errors at the edge', () => {
 
   it('rejects a malformed repository name up front', () => {
     expect(() => createGitHub({ repository: 'acme', token: TOKEN })).toThrow(/owner\/name/);
+  });
+});
+
+describe('errors that a re-run cannot fix', () => {
+  it('an empty repository (409 "Git Repository is empty.") is exit 2 with the fix, and nothing is written', async () => {
+    const { double } = await setup();
+    const empty = double.repo('acme/empty');
+    const github = createGitHub({ repository: 'acme/empty', token: TOKEN, baseUrl: double.url, retry: { sleep: async () => undefined } });
+    for (const attempt of [() => github.ensureRelease(release()), () => github.createRef({ ref: 'refs/tags/1.0.0-staging.0', sha: SHA_A })]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 409, code: 'E_GITHUB_EMPTY_REPOSITORY', exitCode: 2 });
+      expect((error as Error).message).toContain('acme/empty has no commits on GitHub yet: push the main branch there first');
+    }
+    expect([empty.refs.size, empty.releases.length]).toEqual([0, 0]);
+  });
+
+  it('a release create answered 404 in a readable repository is the missing workflow scope: exit 3 with the fix', async () => {
+    const { double, github, state } = await setup();
+    // What GitHub sends when the commit changes .github/workflows and the token lacks `workflow` (cli/cli#9773).
+    double.failNext({ method: 'POST', path: '/repos/acme/platform/releases', status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/releases/releases#create-a-release', status: '404' } });
+    const error = await github.ensureRelease(release()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 404, code: 'E_GITHUB_WORKFLOW_SCOPE', exitCode: 3 });
+    expect((error as Error).message).toMatch(/lacks the "workflow" scope/);
+    expect(state.releases).toEqual([]);
+  });
+
+  it('a repository that does not exist (or is invisible to the token) is exit 2 naming it; owner/name case does not matter', async () => {
+    const { double, state } = await setup();
+    const nowhere = createGitHub({ repository: 'acme/nowhere', token: TOKEN, baseUrl: double.url, retry: { sleep: async () => undefined } });
+    await expect(nowhere.ensureRelease(release())).rejects.toMatchObject({ status: 404, code: 'E_GITHUB_REPOSITORY_NOT_FOUND', exitCode: 2 });
+    await expect(nowhere.repositoryDispatch({ eventType: 'deploy' })).rejects.toMatchObject({ code: 'E_GITHUB_REPOSITORY_NOT_FOUND', exitCode: 2 });
+
+    const shouting = createGitHub({ repository: 'ACME/Platform', token: TOKEN, baseUrl: double.url });
+    expect((await shouting.ensureRelease(release())).action).toBe('created');
+    expect(state.releases).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { GitHubError, GitHubRefExistsError, ReleaseConflictError } from './errors.js';
+import { guardedFetch } from './guarded-fetch.js';
 import type { GitRef } from './errors.js';
 import { installRetry } from './retry.js';
 import type { RetryOptions } from './retry.js';
@@ -16,6 +17,10 @@ export interface GitHubOptions {
   userAgent?: string;
   /** Retrying of transient failures within a call (see installRetry); `{ attempts: 1 }` turns it off. */
   retry?: RetryOptions;
+  /** Per request attempt, connect to last body byte. Default 60 s. */
+  timeoutMs?: number;
+  /** Largest response body read into memory. Default 32 MiB (a page of 100 releases with the longest bodies is about 13 MiB). */
+  maxResponseBytes?: number;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -49,18 +54,41 @@ function toRelease(data: ReleaseData): Release {
   };
 }
 
+function apiUrl(value: string): URL {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url;
+  } catch {
+    // reported below
+  }
+  throw new GitHubError(`the GitHub API URL must be an http(s) URL (GITHUB_API_URL)`, { code: 'E_GITHUB_CONFIG', exitCode: 2 });
+}
+
 export function createGitHub(options: GitHubOptions): ReleaseHost {
   const [owner = '', repo = '', ...extra] = options.repository.split('/');
   if (owner === '' || repo === '' || extra.length > 0) {
     throw new GitHubError(`repository must be "owner/name", got ${JSON.stringify(options.repository)}`, { code: 'E_GITHUB_CONFIG', exitCode: 2 });
   }
   const secrets = [options.token];
+  const api = apiUrl(options.baseUrl ?? 'https://api.github.com');
+  if (api.username !== '' || api.password !== '') {
+    secrets.push(decodeURIComponent(api.password), decodeURIComponent(api.username));
+    api.username = '';
+    api.password = '';
+  }
   const octokit = new Octokit({
     auth: options.token,
     userAgent: options.userAgent ?? 'slipway',
     log: SILENT,
-    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl.replace(/\/+$/, '') }),
-    request: options.fetch === undefined ? {} : { fetch: options.fetch },
+    baseUrl: api.href.replace(/\/+$/, ''),
+    request: {
+      fetch: guardedFetch({
+        fetch: options.fetch ?? globalThis.fetch,
+        api,
+        maxBytes: options.maxResponseBytes ?? 32 * 1024 * 1024,
+        timeoutMs: options.timeoutMs ?? 60_000,
+      }),
+    },
   });
   installRetry(octokit, options.retry);
 
@@ -69,7 +97,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     try {
       return await fn();
     } catch (error) {
-      throw translateError(error, secrets, { method, path: `/repos/${owner}/${repo}${path}` });
+      throw translateError(error, secrets, { method, path: `/repos/${owner}/${repo}${path}` }, options.retry?.now);
     }
   }
 
@@ -80,6 +108,28 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
       if (error instanceof GitHubError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * A 404 on a write means the repository is not there for this token, or (release create only)
+   * that GitHub hides a refusal: a release whose commit changes .github/workflows needs a token
+   * with the `workflow` scope, and GitHub answers 404 without it. Neither fixes itself on a re-run.
+   */
+  async function explainNotFound(error: unknown, releaseTag?: string): Promise<unknown> {
+    if (!(error instanceof GitHubError) || error.status !== 404) return error;
+    const details = { status: 404, method: error.method, path: error.path, documentationUrl: error.documentationUrl, requestId: error.requestId, cause: error };
+    const visible = await orUndefinedOn404(() => call('GET', '', async () => (await octokit.rest.repos.get({ owner, repo })).data));
+    if (!visible) {
+      return new GitHubError(
+        `GitHub repository ${owner}/${repo} was not found, or the token cannot see it (${error.method} ${error.path} → 404). Check "repository" in services.json and that the token has access to it.`,
+        { ...details, code: 'E_GITHUB_REPOSITORY_NOT_FOUND', exitCode: 2 },
+      );
+    }
+    if (releaseTag === undefined) return error;
+    return new GitHubError(
+      `GitHub answered 404 to creating the release ${releaseTag} although ${owner}/${repo} is readable: the commit changes files under .github/workflows and the token lacks the "workflow" scope. Use a token that has it (classic PAT: "workflow" scope; GitHub App or fine-grained token: "Workflows: write"; the Actions GITHUB_TOKEN cannot get it), then re-run.`,
+      { ...details, code: 'E_GITHUB_WORKFLOW_SCOPE', exitCode: 3 },
+    );
   }
 
   async function getRef(ref: string): Promise<GitRef | undefined> {
@@ -111,7 +161,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
   }
 
   async function createRelease(input: ReleaseInput, onAmbiguousRetry?: () => void): Promise<Release> {
-    const data = await call(
+    const data = await callOrExplain(input.tag, 
       'POST',
       '/releases',
       async () =>
@@ -133,6 +183,14 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     return toRelease(data);
   }
 
+  async function callOrExplain<T>(releaseTag: string | undefined, method: string, path: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await call(method, path, fn);
+    } catch (error) {
+      throw await explainNotFound(error, releaseTag);
+    }
+  }
+
   const updateRelease: ReleaseHost['updateRelease'] = async (id, update) => {
     const data = await call(
       'PATCH',
@@ -147,7 +205,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
             ...(update.body === undefined ? {} : { body: update.body }),
             ...(update.prerelease === undefined ? {} : { prerelease: update.prerelease }),
             ...(update.draft === undefined ? {} : { draft: update.draft }),
-            ...(update.makeLatest === undefined ? {} : { make_latest: update.makeLatest }),
+            make_latest: update.makeLatest,
           })
         ).data,
     );
@@ -186,10 +244,11 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
         try {
           return { release: await createRelease(input, () => (maybeOurs = true)), action: 'created' };
         } catch (error) {
-          // Lost a race with another job, or a draft holds the tag (drafts are invisible by tag).
+          // Lost a race with another job: a published release holds the tag now. Drafts never do
+          // (GitHub allows any number per tag), and are never taken over: they are someone's notes.
           const taken = error instanceof GitHubError && error.status === 422 && error.errors.some((e) => e['code'] === 'already_exists');
           if (!taken) throw error;
-          existing = (await getReleaseByTag(input.tag)) ?? (await listReleases()).find((r) => r.tag === input.tag);
+          existing = (await getReleaseByTag(input.tag)) ?? (await listReleases()).find((r) => r.tag === input.tag && !r.draft);
           if (!existing) throw error;
         }
       }
@@ -213,7 +272,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
       let maybeOurs = false;
       const onAmbiguousRetry = () => (maybeOurs = true);
       try {
-        const data = await call('POST', '/git/refs', async () => (await octokit.rest.git.createRef({ owner, repo, ref, sha, request: { onAmbiguousRetry } })).data);
+        const data = await callOrExplain(undefined, 'POST', '/git/refs', async () => (await octokit.rest.git.createRef({ owner, repo, ref, sha, request: { onAmbiguousRetry } })).data);
         return { ref: data.ref, sha: data.object.sha, type: data.object.type, commit: data.object.type === 'commit' ? data.object.sha : undefined };
       } catch (error) {
         if (error instanceof GitHubError && error.status === 422 && /reference already exists/i.test(error.message)) {
@@ -234,7 +293,7 @@ export function createGitHub(options: GitHubOptions): ReleaseHost {
     },
 
     async repositoryDispatch({ eventType, clientPayload = {} }) {
-      await call('POST', '/dispatches', () =>
+      await callOrExplain(undefined, 'POST', '/dispatches', () =>
         octokit.rest.repos.createDispatchEvent({ owner, repo, event_type: eventType, client_payload: clientPayload }),
       );
     },

@@ -12,6 +12,8 @@ export interface GitHubErrorDetails {
   requestId?: string | undefined;
   /** GitHub's validation errors (422), as sent. */
   errors?: readonly Record<string, unknown>[];
+  /** A rate limit: the earliest time (RFC 3339) GitHub allows the next try. */
+  retryAt?: string | undefined;
   cause?: unknown;
 }
 
@@ -29,6 +31,8 @@ export class GitHubError extends Error {
   readonly documentationUrl: string | undefined;
   readonly requestId: string | undefined;
   readonly errors: readonly Record<string, unknown>[];
+  /** A rate limit: the earliest time (RFC 3339) GitHub allows the next try. */
+  readonly retryAt: string | undefined;
 
   constructor(message: string, details: GitHubErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -40,6 +44,7 @@ export class GitHubError extends Error {
     this.documentationUrl = details.documentationUrl;
     this.requestId = details.requestId;
     this.errors = details.errors ?? [];
+    this.retryAt = details.retryAt;
   }
 }
 

@@ -14,6 +14,7 @@ const NOW = Date.parse('2026-11-22T00:00:00Z');
 async function setup(retry: GitHubOptions['retry'] = {}, extra: Partial<GitHubOptions> = {}) {
   const double = await startGitHubDouble({ tokens: [TOKEN] });
   onTestFinished(double.close);
+  double.repo('acme/platform', { commits: [SHA_A, SHA_B] });
   const slept: number[] = [];
   const github = createGitHub({
     repository: 'acme/platform',
@@ -81,6 +82,25 @@ describe('retrying transient failures', () => {
     expect(slept).toEqual([]);
   });
 
+  it('a 429 without Retry-After or x-ratelimit-* waits at least a minute when the budget allows, longer on a repeat', async () => {
+    // The double sends x-ratelimit-* on every answer, remaining well above 0: that is no reset to wait for.
+    const { double, github, slept, statuses } = await setup({ maxDelayMs: 5 * 60_000 });
+    double.failNext({ method: 'GET', path: /releases/, status: 429, times: 2, body: { message: 'You have exceeded a secondary rate limit.' } });
+    expect(await github.listReleases()).toEqual([]);
+    expect(statuses('GET', /releases/)).toEqual([429, 429, 200]);
+    expect(slept).toEqual([60_000, 120_000]);
+  });
+
+  it('a 429 without headers beyond the budget stops at once, exit 1, saying when to retry', async () => {
+    const { double, github, slept, statuses } = await setup();
+    double.failNext({ method: 'POST', path: /releases/, status: 429, body: { message: 'You have exceeded a secondary rate limit.' } });
+    const error = await github.createRelease(release()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 429, code: 'E_GITHUB_RATE_LIMIT', exitCode: 1, retryAt: new Date(NOW + 60_000).toISOString() });
+    expect((error as Error).message).toContain(`retry after ${new Date(NOW + 60_000).toISOString()}`);
+    expect(statuses('POST', /releases/)).toEqual([429]);
+    expect(slept).toEqual([]);
+  });
+
   it('gives up after 4 tries with the last error', async () => {
     const { double, github, slept, statuses } = await setup();
     double.failNext({ method: 'GET', status: 502, times: 9 });
@@ -99,7 +119,7 @@ describe('retrying transient failures', () => {
     expect(statuses('POST', /git\/refs/)).toEqual([201, 422]);
 
     double.failNext({ method: 'PATCH', status: 422, body: { message: 'Validation Failed' } });
-    await expect(github.updateRelease(1, { body: 'x' })).rejects.toMatchObject({ status: 422 });
+    await expect(github.updateRelease(1, { body: 'x', makeLatest: 'false' })).rejects.toMatchObject({ status: 422 });
     expect(statuses('PATCH', /releases/)).toEqual([422]);
 
     double.failNext({ method: 'GET', status: 403, body: { message: 'Resource not accessible by integration' } });
@@ -125,7 +145,7 @@ describe('retrying transient failures', () => {
     const { double, github, state, statuses } = await setup();
     const created = await github.createRelease(release());
     double.failNext({ method: 'PATCH', status: 502, afterApply: true });
-    expect(await github.updateRelease(created.id, { body: 'fixed' })).toMatchObject({ id: created.id, body: 'fixed' });
+    expect(await github.updateRelease(created.id, { body: 'fixed', makeLatest: 'false' })).toMatchObject({ id: created.id, body: 'fixed' });
     expect(statuses('PATCH', /releases/)).toEqual([502, 200]);
     expect(state.releases).toHaveLength(1);
   });

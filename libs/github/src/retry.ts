@@ -1,11 +1,16 @@
 import type { Octokit } from '@octokit/rest';
+import { GitHubRefusedError } from './guarded-fetch.js';
 
 export interface RetryOptions {
   /** Tries per request, the first included; default 4. 1 turns retrying off. */
   attempts?: number;
   /** First backoff step in ms, doubled per retry, jittered; default 300. */
   baseDelayMs?: number;
-  /** Longest single wait in ms; a Retry-After or rate-limit reset further away fails at once. Default 10 000. */
+  /**
+   * Longest single wait in ms: the budget. A Retry-After, rate-limit reset or headerless rate
+   * limit (at least 60 s) further away fails at once with E_GITHUB_RATE_LIMIT and its `retryAt`.
+   * Default 10 000.
+   */
   maxDelayMs?: number;
   /** Tests inject this to record waits instead of taking them. */
   sleep?: (ms: number) => Promise<void>;
@@ -48,7 +53,7 @@ interface FailureLike {
 interface Verdict {
   /** The server may have acted on the request. */
   ambiguous: boolean;
-  /** A wait the server asked for; undefined means use backoff. Infinity: longer than any cap. */
+  /** A wait the server asked for (or GitHub's minimum); undefined means use backoff. */
   waitMs?: number;
 }
 
@@ -69,9 +74,17 @@ function retryAfterMs(value: string | undefined, now: number): number | undefine
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/**
+ * GitHub: "Otherwise, wait for at least one minute before retrying", for a rate limit that names
+ * no time; retrying sooner can get an integration banned.
+ */
+export const HEADERLESS_RATE_LIMIT_WAIT_MS = 60_000;
+
 /** Whether a failure is worth another try, and how long the server asked us to wait. */
-function judge(error: unknown, now: number): Verdict | undefined {
+function judge(error: unknown, now: number, attempt: number): Verdict | undefined {
   if (error instanceof TruncatedResponseError) return { ambiguous: true };
+  // A request the guarded fetch refused (another origin, a body too large) fails the same way again.
+  if (error instanceof Error && error.cause instanceof GitHubRefusedError) return undefined;
   const e = (typeof error === 'object' && error !== null ? error : {}) as FailureLike;
   // No response at all (refused, reset, timed out): Octokit says 500 without a response.
   if (!e.response) return { ambiguous: true };
@@ -88,8 +101,8 @@ function judge(error: unknown, now: number): Verdict | undefined {
     if (header(headers, 'x-ratelimit-remaining') === '0' && Number.isFinite(reset) && reset > 0) {
       return { ambiguous: false, waitMs: Math.max(0, reset * 1000 - now) };
     }
-    // GitHub: without a header, wait at least a minute after a secondary limit.
-    return status === 403 ? { ambiguous: false, waitMs: Number.POSITIVE_INFINITY } : { ambiguous: false };
+    // No time named: at least a minute, doubling on each repeat (GitHub's advice for secondary limits).
+    return { ambiguous: false, waitMs: HEADERLESS_RATE_LIMIT_WAIT_MS * 2 ** (attempt - 1) };
   }
   if (status === 408) return { ambiguous: false };
   if (status >= 500) return asked === undefined ? { ambiguous: true } : { ambiguous: true, waitMs: asked };
@@ -127,7 +140,7 @@ export function installRetry(octokit: Octokit, options: RetryOptions = {}): void
         if (truncated(response)) throw new TruncatedResponseError(`GitHub sent a truncated ${String(response.status)} response`);
         return response;
       } catch (error) {
-        const verdict = retry && attempt < attempts ? judge(error, now()) : undefined;
+        const verdict = retry && attempt < attempts ? judge(error, now(), attempt) : undefined;
         if (!verdict) throw error;
         const step = Math.min(cap, base * 2 ** (attempt - 1));
         const wait = verdict.waitMs ?? step / 2 + random() * (step / 2);

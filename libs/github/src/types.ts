@@ -33,7 +33,8 @@ export interface ReleaseUpdate {
   body?: string;
   prerelease?: boolean;
   draft?: boolean;
-  makeLatest?: MakeLatest;
+  /** Required: GitHub treats a missing make_latest as "true", so a body-only edit would take "Latest". */
+  makeLatest: MakeLatest;
 }
 
 export interface EnsureReleaseResult {

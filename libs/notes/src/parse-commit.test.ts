@@ -42,3 +42,20 @@ describe('parseCommit', () => {
     );
   });
 });
+
+describe('parseCommit with the raw message', () => {
+  it('takes the first line as the header, never a paragraph joined into one line', () => {
+    const parsed = parseCommit({ sha: 'a', subject: 'fix(a): x fix(b): y', message: 'fix(a): x\nfix(b): y' });
+    expect(parsed).toMatchObject({ type: 'fix', scope: 'a', subject: 'x', header: 'fix(a): x', body: 'fix(b): y', breaking: false });
+  });
+
+  it('finds a BREAKING CHANGE footer written without a blank line before it', () => {
+    const parsed = parseCommit({ sha: 'a', subject: '', message: 'feat(api): new auth\nBREAKING CHANGE: v1 tokens are refused\n' });
+    expect(parsed).toMatchObject({ type: 'feat', breaking: true, breakingNotes: ['v1 tokens are refused'], group: 'breaking' });
+  });
+
+  it('reads a GitHub merge commit the same way from its raw message', () => {
+    const parsed = parseCommit({ sha: 'a', subject: '', message: 'Merge pull request #12 from acme/x\n\nfeat(api): thing' });
+    expect(parsed).toMatchObject({ type: 'feat', scope: 'api', pr: 12, merge: true });
+  });
+});

@@ -1,10 +1,15 @@
 import { CommitParser } from 'conventional-commits-parser';
 
-/** One commit as `git log` gives it: `%H`, `%s` and `%b`. */
+/**
+ * One commit as `git log` gives it. Pass the raw `message` (`%B`) when there is one: the subject is
+ * its first line and the rest is parsed as conventional-commits-parser does, footers included even
+ * without a blank line before them. Without it, `subject` and `body` are joined by a blank line.
+ */
 export interface CommitInput {
   sha: string;
   subject: string;
   body?: string | undefined;
+  message?: string | undefined;
 }
 
 export type ChangeGroup = 'breaking' | 'features' | 'fixes' | 'other';
@@ -49,9 +54,17 @@ const parser = new CommitParser({
 const BREAKING_TITLES = new Set(['BREAKING CHANGE', 'BREAKING-CHANGE']);
 
 export function parseCommit(input: CommitInput): ParsedCommit {
-  const subjectLine = input.subject.trim();
-  const body = input.body?.trim() ? input.body.trim() : undefined;
-  const message = body ? `${subjectLine}\n\n${body}` : subjectLine;
+  let subjectLine: string;
+  let message: string;
+  if (input.message !== undefined) {
+    // Leading blank lines are not part of a message git would write; the header is the first line.
+    message = input.message.replace(/^\s*\n/, '').trimEnd();
+    subjectLine = (message.split('\n', 1)[0] ?? '').trim();
+  } else {
+    subjectLine = input.subject.trim();
+    const body = input.body?.trim() ? input.body.trim() : undefined;
+    message = body ? `${subjectLine}\n\n${body}` : subjectLine;
+  }
   if (!message) {
     return emptyCommit(input.sha);
   }

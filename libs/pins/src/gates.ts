@@ -19,7 +19,10 @@ export interface PromotionRequest {
   digest: string;
   /** What each environment pins now (from `readPinned`); undefined = nothing pinned. */
   currentPins: Readonly<Record<string, { digest: string } | undefined>>;
-  /** Per environment, every digest ever pinned there (from the promotion history). */
+  /**
+   * Per environment, every digest its pin file held (read from the file at each commit that changed
+   * it). Not from trailers: a trailer is what a commit message claims.
+   */
   promotedThrough?: Readonly<Record<string, readonly string[]>> | undefined;
   /** Names given with `--approved-by`. */
   approvedBy: readonly string[];
@@ -63,11 +66,12 @@ function normaliseName(name: string): string {
  */
 export function evaluatePromotion(request: PromotionRequest): GateDecision {
   const known = Object.keys(request.environments);
-  const gate = request.environments[request.environment];
+  // Own properties only: an environment named `constructor` or `__proto__` is unknown, not Object's.
+  const gate = Object.hasOwn(request.environments, request.environment) ? request.environments[request.environment] : undefined;
   if (!gate) throw new UnknownEnvironmentError(request.environment, known);
   assertDigest(request.digest);
 
-  const current = request.currentPins[request.environment]?.digest;
+  const current = Object.hasOwn(request.currentPins, request.environment) ? request.currentPins[request.environment]?.digest : undefined;
   const reasons: string[] = [];
   const digest = shortDigest(request.digest);
 
@@ -81,7 +85,7 @@ export function evaluatePromotion(request: PromotionRequest): GateDecision {
       reasons.push(`${request.environment} never ran ${digest}; a rollback can only return to a digest it ran before`);
     }
   } else if (gate.after !== undefined) {
-    const previous = request.environments[gate.after];
+    const previous = Object.hasOwn(request.environments, gate.after) ? request.environments[gate.after] : undefined;
     if (!previous) throw new UnknownEnvironmentError(gate.after, known);
     const there = request.currentPins[gate.after]?.digest;
     const passed = request.promotedThrough?.[gate.after]?.includes(request.digest) ?? false;

@@ -220,7 +220,7 @@ async function copyBlob(blob: Descriptor, from: CopySource, target: CopyTarget &
     }
     return;
   }
-  const bytes = await from.registry.getBlob(from.repository, blob.digest);
+  const bytes = await from.registry.getBlob(from.repository, blob.digest, { size: blob.size });
   await target.registry.pushBlob(target.repository, { digest: blob.digest, bytes });
   result.blobs.uploaded++;
   result.blobs.uploadedBytes += bytes.length;

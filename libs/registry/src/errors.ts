@@ -148,13 +148,22 @@ export class InvalidImageRefError extends Error {
   readonly code = 'E_IMAGE_REF_INVALID' as const;
   readonly exitCode = 2 as const;
   readonly ref: string;
+  /** `ref` as given, with credentials before the host (`user:token@host/…`, `https://user:token@…`) replaced by `***`. */
   constructor(ref: string, reason: string) {
-    super(`invalid image reference ${JSON.stringify(ref)}: ${reason}`);
-    this.ref = ref;
+    const shown = withoutUserinfo(ref);
+    super(`invalid image reference ${JSON.stringify(shown)}: ${withoutUserinfo(reason)}`);
+    this.ref = shown;
   }
 }
 
 /** True when `error` is a registry 404 (of the given kind, when one is named). */
 export function isNotFound(error: unknown, kind?: NotFoundKind): error is NotFoundError {
   return error instanceof NotFoundError && (kind === undefined || error.kind === kind);
+}
+
+// Userinfo sits before the first `/` of the name; `nginx@sha256:…` (no `/` after the `@`) is a digest.
+const USERINFO = /^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)[^/@\s]*@(?=[^/@\s]*\/)/i;
+
+function withoutUserinfo(text: string): string {
+  return text.replace(USERINFO, '$1***@');
 }

@@ -28,6 +28,7 @@ import { verifyingReader } from './blob-stream.js';
 import { isRetryableUploadFailure } from './blob-upload.js';
 import { computeDigest, digestHasher } from './digest.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
+import { MAX_BLOB_IN_MEMORY } from './registry-client.js';
 import { MediaTypes, type BlobSource, type Descriptor, type StoredManifest, type StreamingRegistry } from './types.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -352,8 +353,18 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
       return exists(blobPath(root, repository, digest));
     },
 
-    async getBlob(repository, digest) {
+    async getBlob(repository, digest, options = {}) {
       const root = repoDir(repository);
+      const size = (await stat(blobPath(root, repository, digest)).catch(() => undefined))?.size;
+      const limit = options.size ?? MAX_BLOB_IN_MEMORY;
+      if (size !== undefined && size > limit) {
+        throw new RegistryError(`blob ${digest} in ${root} has ${size} bytes, more than ${options.size === undefined ? 'is read into memory' : 'its descriptor declares'} (${limit})`, {
+          host,
+          repository,
+          reference: digest,
+          code: 'E_REGISTRY_PROTOCOL',
+        });
+      }
       const bytes = await readVerified(root, repository, digest);
       if (!bytes) throw new NotFoundError(`blob ${digest} not found in ${root}`, { host, repository, reference: digest, kind: 'blob' });
       return bytes;

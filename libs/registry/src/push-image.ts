@@ -122,7 +122,7 @@ async function pushOne(registry: Registry, repository: string, blob: ImageBlob):
     const pushed = await registry.pushBlobFrom(repository, registryBlobSource(source.registry, source.repository, blob));
     return pushed.bytes;
   }
-  const bytes = await source.registry.getBlob(source.repository, blob.digest);
+  const bytes = await source.registry.getBlob(source.repository, blob.digest, { size: blob.size });
   await registry.pushBlob(repository, { digest: blob.digest, bytes });
   return bytes.length;
 }

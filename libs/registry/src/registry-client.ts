@@ -15,6 +15,11 @@ export interface RegistryClientOptions {
   host: string;
   /** Plain http instead of https (services.json `insecureRegistries`); also allows an http token realm. */
   insecure?: boolean;
+  /**
+   * Other hosts (`host:port`) a redirect may reach over plain http, never with credentials
+   * (services.json `insecureRegistries`). Any other https → http redirect is refused.
+   */
+  insecureHosts?: readonly string[];
   fetch?: typeof globalThis.fetch;
   /** Where credentials come from; anonymous when absent. */
   credentials?: CredentialSource;
@@ -32,10 +37,15 @@ export interface RegistryClientOptions {
   /** Chunk size for larger blobs, and about what a streaming upload holds in memory. Default 8 MiB. */
   chunkBytes?: number;
   /**
-   * Per HTTP exchange, body included. Default 5 minutes. A streamed blob download (openBlob) is
-   * instead aborted after this long without data, however long the whole body takes.
+   * Per HTTP exchange, connect to last body byte. Default 60 s. A streamed blob download (openBlob)
+   * gets this long for its headers, then is aborted after this long without data, or when over any
+   * `timeoutMs` of waiting it averaged less than `minBytesPerSecond`.
    */
   timeoutMs?: number;
+  /** Per request, every retry and backoff included. Default 3 minutes. */
+  deadlineMs?: number;
+  /** Slowest pace a streamed download may keep. Default 16 KiB/s. */
+  minBytesPerSecond?: number;
 }
 
 /** The HTTP registry: the `Registry` port plus what only a registry server can do. */
@@ -62,6 +72,21 @@ export interface RegistryClient extends Registry {
 
 // The spec asks registries to accept manifests of at least 4 MiB; a larger answer is not a manifest.
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What getBlob reads into memory: exactly the descriptor's declared size when the caller knows it
+ * (more is an error), and never more than MAX_BLOB_IN_MEMORY — larger blobs go through openBlob.
+ */
+export const MAX_BLOB_IN_MEMORY = 64 * 1024 * 1024;
+
+function blobBound(size: number | undefined, what: string): number {
+  if (size === undefined) return MAX_BLOB_IN_MEMORY;
+  if (!Number.isSafeInteger(size) || size < 0) throw new RegistryError(`${what}: the descriptor's size ${String(size)} is not a byte count`, { code: 'E_REGISTRY_PROTOCOL' });
+  if (size > MAX_BLOB_IN_MEMORY) {
+    throw new RegistryError(`${what}: the descriptor declares ${size} bytes, more than the ${MAX_BLOB_IN_MEMORY} read into memory`, { code: 'E_REGISTRY_PROTOCOL' });
+  }
+  return size;
+}
 const ACCEPT = MANIFEST_ACCEPT.join(', ');
 
 export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
@@ -71,13 +96,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const transport = new RegistryTransport({
     host: options.host,
     insecure: options.insecure ?? false,
+    insecureHosts: [...(options.insecureHosts ?? []), ...(options.insecure === true ? [options.host] : [])],
     fetch: options.fetch ?? globalThis.fetch,
     credentials: options.credentials,
     retry,
     sleep,
     random,
     now: options.now ?? Date.now,
-    timeoutMs: options.timeoutMs ?? 300_000,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    deadlineMs: options.deadlineMs ?? 180_000,
+    minBytesPerSecond: options.minBytesPerSecond ?? 16 * 1024,
     onRequest: options.onRequest,
   });
   const sizes: UploadSizes = { monolithicMaxBytes: options.monolithicMaxBytes ?? 16 * 1024 * 1024, chunkBytes: options.chunkBytes ?? 8 * 1024 * 1024 };
@@ -267,8 +295,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
 
     hasBlob: (repository, digest) => hasBlob(repository, digest),
 
-    async getBlob(repository, digest) {
-      const response = await transport.send({ method: 'GET', url: `/v2/${repository}/blobs/${digest}`, scopes: pull(repository), idempotent: true, followForeignRedirects: true });
+    async getBlob(repository, digest, blobOptions = {}) {
+      const maxBytes = blobBound(blobOptions.size, `get blob: ${host}/${repository}@${digest}`);
+      const response = await transport.send({
+        method: 'GET',
+        url: `/v2/${repository}/blobs/${digest}`,
+        scopes: pull(repository),
+        idempotent: true,
+        followForeignRedirects: true,
+        maxBytes,
+      });
       if (response.status !== 200) throw transport.responseError(response, { action: 'get blob', repository, reference: digest, notFound: 'blob' });
       const actual = computeDigest(response.body, digest);
       if (actual !== digest) {

@@ -47,13 +47,20 @@ export interface RequestEvent {
 export interface TransportOptions {
   host: string;
   insecure: boolean;
+  /** Hosts (`host:port`) that may be spoken to over plain http: services.json `insecureRegistries`. */
+  insecureHosts: readonly string[];
   fetch: typeof globalThis.fetch;
   credentials: CredentialSource | undefined;
   retry: ResolvedRetry;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   now: () => number;
+  /** One exchange, connect to last body byte (a streamed body: the wait for each piece). */
   timeoutMs: number;
+  /** One request, every retry and backoff included: no new attempt starts after it, none runs past it. */
+  deadlineMs: number;
+  /** A streamed body slower than this, averaged over each `timeoutMs` spent waiting on the server, is cut off. */
+  minBytesPerSecond: number;
   onRequest: ((event: RequestEvent) => void) | undefined;
 }
 
@@ -120,6 +127,10 @@ const GHCR_DENIED_HINT =
   '"Manage Actions access", give the repository Write access (and give the workflow `permissions: packages: write`)';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** A 2xx body read into memory without a bound of its own (upload answers): registries send none. */
+const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** What is read of an error body; the rest is dropped. */
+const ERROR_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
 
 /** Docker Hub's API lives on another host than its image names say. */
@@ -171,6 +182,9 @@ export class RegistryTransport {
 
   async send(request: TransportRequest): Promise<TransportResponse> {
     const { retry, sleep, random, now } = this.options;
+    const deadline = this.clock() + this.options.deadlineMs;
+    // Another try only when its wait still leaves time for it before the request's deadline.
+    const worthWaiting = (ms: number) => this.clock() + ms < deadline;
     let scopes = normalizeScopes(request.scopes);
     let attempt = 0;
     let authRetried = false;
@@ -178,11 +192,13 @@ export class RegistryTransport {
       const authorization = await this.authorization(scopes);
       let response: TransportResponse;
       try {
-        response = await this.exchange(request, authorization);
+        response = await this.exchange(request, authorization, deadline);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
-        if (request.idempotent && isTransientNetworkError(error) && attempt + 1 < retry.attempts) {
-          await sleep(backoffDelay(retry, attempt++, random));
+        const wait = backoffDelay(retry, attempt, random);
+        if (request.idempotent && isTransientNetworkError(error) && attempt + 1 < retry.attempts && worthWaiting(wait)) {
+          attempt++;
+          await sleep(wait);
           continue;
         }
         throw this.networkError(request, error);
@@ -198,12 +214,19 @@ export class RegistryTransport {
       if (RETRYABLE_STATUS.has(response.status) && request.idempotent && attempt + 1 < retry.attempts) {
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'), now());
         if (retryAfter !== undefined && retryAfter > retry.maxRetryAfterMs) return response;
-        await sleep(retryAfter ?? backoffDelay(retry, attempt, random));
+        const wait = retryAfter ?? backoffDelay(retry, attempt, random);
+        if (!worthWaiting(wait)) return response;
+        await sleep(wait);
         attempt++;
         continue;
       }
       return response;
     }
+  }
+
+  /** Real elapsed time for deadlines (the injected `now` is for Retry-After dates and token lifetimes). */
+  private clock(): number {
+    return performance.now();
   }
 
   /** The typed error for a response we can't use. */
@@ -254,7 +277,7 @@ export class RegistryTransport {
     return `${u.origin}${u.pathname}`;
   }
 
-  private async exchange(request: TransportRequest, authorization: string | undefined): Promise<TransportResponse> {
+  private async exchange(request: TransportRequest, authorization: string | undefined, deadline: number): Promise<TransportResponse> {
     let url = new URL(request.url, this.base);
     let method: string = request.method;
     let body = request.body;
@@ -262,20 +285,12 @@ export class RegistryTransport {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { ...request.headers };
       if (authorization !== undefined && !foreign) headers['Authorization'] = authorization;
-      const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes, request.stream === true);
+      const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes, request.stream === true, deadline);
       if (!REDIRECTS.has(response.status) || !response.headers.has('location')) return response;
       if (hop >= MAX_REDIRECTS) throw new RegistryError(`${this.host}: too many redirects for ${this.describe(request.url)}`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
-      const next = new URL(response.headers.get('location') as string, url);
-      if (next.host !== this.base.host) {
-        const safeScheme = next.protocol === 'https:' || (next.protocol === 'http:' && this.options.insecure);
-        if (!request.followForeignRedirects || !safeScheme) {
-          throw new RegistryError(`${this.host}: refusing a redirect to ${next.protocol}//${next.host} for ${this.describe(request.url)}`, {
-            host: this.host,
-            code: 'E_REGISTRY_UNSAFE_URL',
-          });
-        }
-        foreign = true;
-      }
+      const next = this.redirectTarget(response.headers.get('location') as string, url, request);
+      // A credential belongs to the exact origin (scheme, host and port) it was issued for.
+      if (next.origin !== this.base.origin) foreign = true;
       if (response.status === 303) {
         method = 'GET';
         body = undefined;
@@ -284,40 +299,79 @@ export class RegistryTransport {
     }
   }
 
+  /**
+   * Where a redirect may go. Downgrading https to http is refused unless the target host is listed
+   * in insecureRegistries; another origin is refused unless the request allows it (blob downloads
+   * land on CDNs), and is then reached without the Authorization header.
+   */
+  private redirectTarget(location: string, from: URL, request: TransportRequest): URL {
+    let next: URL;
+    try {
+      next = new URL(location, from);
+    } catch {
+      throw new RegistryError(`${this.host}: a redirect for ${this.describe(request.url)} is not a URL`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
+    }
+    const refuse = (why: string) =>
+      new RegistryError(`${this.host}: refusing a redirect to ${next.protocol}//${next.host} for ${this.describe(request.url)}: ${why}`, {
+        host: this.host,
+        code: 'E_REGISTRY_UNSAFE_URL',
+      });
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw refuse('only http and https are followed');
+    if (next.username !== '' || next.password !== '') throw refuse('it carries credentials in its URL');
+    if (from.protocol === 'https:' && next.protocol === 'http:' && !this.options.insecureHosts.includes(next.host)) {
+      throw refuse('it downgrades https to plain http (list the host in insecureRegistries to allow that)');
+    }
+    if (next.origin !== this.base.origin && !request.followForeignRedirects) throw refuse('it names another origin');
+    return next;
+  }
+
   private async fetchOnce(
     kind: RequestEvent['kind'],
     url: URL,
     init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined },
     maxBytes: number | undefined,
     stream = false,
+    deadline = this.clock() + this.options.timeoutMs,
   ): Promise<TransportResponse> {
     const event: RequestEvent = { kind, method: init.method, url: `${url.origin}${url.pathname}`, status: undefined, bytesSent: init.body?.length ?? 0, bytesReceived: 0 };
-    // A streamed body may take far longer than timeoutMs to read in full, so it gets an idle
-    // timeout instead: one that runs only while we wait on the server.
+    // A whole exchange gets timeoutMs, and never runs past the request's deadline. A streamed body
+    // may take far longer to read in full, so once handed over it is bounded by its pace instead
+    // (streamedBody): a wait for the next piece, and a minimum throughput.
+    const budget = Math.max(1, Math.min(this.options.timeoutMs, deadline - this.clock()));
     const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`no complete answer within ${Math.round(budget)} ms`, 'TimeoutError')), budget);
     const idle = new IdleTimer(controller, this.options.timeoutMs);
     let handedOver = false;
     try {
-      if (stream) idle.arm();
       const response = await this.options.fetch(url, {
         method: init.method,
         headers: init.headers,
         ...(init.body === undefined ? {} : { body: init.body }),
         redirect: 'manual',
-        signal: stream ? controller.signal : AbortSignal.timeout(this.options.timeoutMs),
+        signal: controller.signal,
       });
       event.status = response.status;
       if (stream && response.status >= 200 && response.status < 300 && init.method !== 'HEAD') {
-        idle.disarm();
+        clearTimeout(timer);
         handedOver = true;
         return { status: response.status, headers: response.headers, body: new Uint8Array(), url, stream: this.streamedBody(response, url, init.method, event, idle) };
       }
-      // Error and redirect bodies are small; a streaming caller set no bound of its own.
-      const bound = stream ? (maxBytes ?? 1024 * 1024) : maxBytes;
-      const body = init.method === 'HEAD' ? new Uint8Array() : await readBody(response, bound, () => this.tooLarge(url, bound));
+      let body: Uint8Array;
+      if (init.method === 'HEAD' || REDIRECTS.has(response.status)) {
+        // Nothing in a redirect's body is used: however large, it is not read.
+        await response.body?.cancel().catch(() => undefined);
+        body = new Uint8Array();
+      } else if (response.status < 200 || response.status >= 300) {
+        // An error body only feeds the message (parseOciError reads at most 64 KiB): read that much, drop the rest.
+        body = await readBody(response, ERROR_BODY_BYTES, undefined);
+      } else {
+        const bound = maxBytes ?? DEFAULT_MAX_BYTES;
+        body = await readBody(response, bound, () => this.tooLarge(url, bound));
+      }
       event.bytesReceived = body.length;
       return { status: response.status, headers: response.headers, body, url };
     } finally {
+      clearTimeout(timer);
       if (!handedOver) {
         idle.disarm();
         this.options.onRequest?.(event);
@@ -341,25 +395,39 @@ export class RegistryTransport {
       if (end()) await reader.cancel().catch(() => undefined);
     };
     const networkError = (error: unknown) => this.networkError({ method, url }, error);
+    const { timeoutMs, minBytesPerSecond } = this.options;
+    const tooSlow = (bytes: number, waited: number) =>
+      this.networkError({ method, url }, new DOMException(`body arrived at ${Math.round((bytes * 1000) / waited)} bytes/s, below ${minBytesPerSecond}`, 'TimeoutError'));
     async function* chunks(): AsyncGenerator<Uint8Array> {
       let complete = false;
+      // Pace is measured over the time spent waiting on the server only, not on our reader.
+      let waited = 0;
+      let windowBytes = 0;
       try {
         for (;;) {
           if (ended) return;
           let result: Awaited<ReturnType<typeof reader.read>>;
           idle.arm();
+          const started = performance.now();
           try {
             result = await reader.read();
           } catch (error) {
             throw networkError(error);
           } finally {
             idle.disarm();
+            waited += performance.now() - started;
           }
           if (result.done) {
             complete = true;
             return;
           }
           event.bytesReceived += result.value.length;
+          windowBytes += result.value.length;
+          if (waited >= timeoutMs) {
+            if ((windowBytes * 1000) / waited < minBytesPerSecond) throw tooSlow(windowBytes, waited);
+            waited = 0;
+            windowBytes = 0;
+          }
           yield result.value;
         }
       } finally {
@@ -560,10 +628,11 @@ function refSuffix(reference: string): string {
   return reference.includes(':') ? `@${reference}` : `:${reference}`;
 }
 
-async function readBody(response: Response, maxBytes: number | undefined, tooLarge: () => Error): Promise<Uint8Array> {
+/** The body, up to `maxBytes`: past it, `tooLarge` is thrown, or without one the rest is dropped unread. */
+async function readBody(response: Response, maxBytes: number, tooLarge: (() => Error) | undefined): Promise<Uint8Array> {
   if (response.body === null) return new Uint8Array();
   const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (maxBytes !== undefined && declared > maxBytes) {
+  if (tooLarge !== undefined && declared > maxBytes) {
     await response.body.cancel();
     throw tooLarge();
   }
@@ -573,11 +642,14 @@ async function readBody(response: Response, maxBytes: number | undefined, tooLar
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    total += value.length;
-    if (maxBytes !== undefined && total > maxBytes) {
+    if (total + value.length > maxBytes) {
       await reader.cancel();
-      throw tooLarge();
+      if (tooLarge !== undefined) throw tooLarge();
+      chunks.push(value.subarray(0, maxBytes - total));
+      total = maxBytes;
+      break;
     }
+    total += value.length;
     chunks.push(value);
   }
   return concatBytes(chunks, total);

@@ -94,7 +94,11 @@ export interface Registry {
   /** Store a manifest under a tag or its digest; returns its digest. */
   putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Uint8Array }): Promise<string>;
   hasBlob(repository: string, digest: string): Promise<boolean>;
-  getBlob(repository: string, digest: string): Promise<Uint8Array>;
+  /**
+   * A whole blob in memory, verified against `digest`. `size` is the descriptor's declared size:
+   * a body larger than that is an error. Blobs over 64 MiB are refused; stream them (openBlob).
+   */
+  getBlob(repository: string, digest: string, options?: { size?: number }): Promise<Uint8Array>;
   /** Upload a blob unless already present. */
   pushBlob(repository: string, blob: { digest: string; bytes: Uint8Array }): Promise<void>;
   /** Every tag of the repository, across every page. */

@@ -99,8 +99,9 @@ describe('per-service (seed 001)', () => {
     ['api/v1.2.3/', 'ref-format', 'cannot end with "/"'],
     ['api/v1.2.3.lock', 'ref-format', 'ends with ".lock"'],
     ['api/v1.2.3.', 'ref-format', 'cannot end with "."'],
-    ['api/v1.2.3-@{1}', 'bad-characters', 'U+0040 "@"'],
-    ['api/release/v1.2.3', 'not-semver', 'exactly one "/"'],
+    ['api/v1.2.3-@{1}', 'bad-characters', 'U+007B "{"'],
+    ['api/v1.2.3-@1', 'not-semver', 'contains "@"'],
+    ['api/release/v1.2.3', 'not-semver', 'nothing between the prefix and the version'],
     // Whitespace and control characters.
     [' api/v1.2.3', 'bad-characters', 'U+0020 (space) at position 0'],
     ['api/v1.2.3 ', 'bad-characters', 'U+0020 (space) at position 10'],
@@ -164,6 +165,49 @@ describe('per-service (seed 001)', () => {
   });
 });
 
+describe('per-service tag prefixes', () => {
+  // Go modules tag `path/to/module/vX.Y.Z`; changesets tags npm packages `@scope/pkg@X.Y.Z`.
+  const services = {
+    otelhttp: { tagPrefix: 'instrumentation/net/http/otelhttp/' },
+    a: {},
+    ab: { tagPrefix: 'a/b/' },
+    cli: { kind: 'npm', tagPrefix: '@acme/cli@' },
+    tool: { kind: 'npm', tagPrefix: 'tool@' },
+  } satisfies ServiceMap;
+  const options: ClassifyOptions = { scheme: 'per-service', services };
+
+  it.each<[tag: string, service: string, version: string, name: string]>([
+    ['instrumentation/net/http/otelhttp/v0.70.0', 'otelhttp', '0.70.0', 'v0.70.0'],
+    ['a/v1.0.0', 'a', '1.0.0', 'v1.0.0'],
+    ['a/b/v2.0.0-rc.1', 'ab', '2.0.0-rc.1', 'v2.0.0-rc.1'],
+    ['@acme/cli@1.2.3', 'cli', '1.2.3', '1.2.3'],
+    ['tool@0.1.0-next.0', 'tool', '0.1.0-next.0', '0.1.0-next.0'],
+  ])('%s belongs to %s', (tag, service, version, name) => {
+    const info = classifyTag(tag, options);
+    expect(info).toMatchObject({ service, version, name });
+    expect(formatTag(info)).toBe(tag);
+    expect(releaseTag(version, { ...options, service })).toBe(tag);
+  });
+
+  it('is prefix-safe: a/v1 is never a tag of a/b, and a/b/v1 never a tag of a', () => {
+    expect(classifyTag('a/v1.0.0', options).service).toBe('a');
+    expect(classifyTag('a/b/v1.0.0', options).service).toBe('ab');
+    const onlyA = { scheme: 'per-service', services: { a: {} } } as const;
+    expect(reasonOf(() => classifyTag('a/b/v1.0.0', onlyA)).reason).toBe('not-semver');
+  });
+
+  it.each<[tag: string, reason: TagInvalidReason, says: string]>([
+    ['otelhttp/v0.70.0', 'unknown-service', 'start with its tagPrefix "instrumentation/net/http/otelhttp/"'],
+    ['@acme/cli@v1.2.3', 'unexpected-v', '@acme/cli@1.2.3'],
+    ['cli/v1.0.0', 'unknown-service', 'tagPrefix "@acme/cli@"'],
+    ['@acme/cli@1.2', 'not-semver', '@acme/cli@MAJOR.MINOR.PATCH'],
+  ])('%j is refused: %s', (tag, reason, says) => {
+    const got = reasonOf(() => classifyTag(tag, options));
+    expect(got.reason).toBe(reason);
+    expect(got.message).toContain(says);
+  });
+});
+
 describe('single (seed 000)', () => {
   it.each<Expected>([
     // "a v-prefixed semver tag such as v1.4.0 or v1.4.0.1"
@@ -222,6 +266,13 @@ describe('single (seed 000)', () => {
     ['v1.4.0\u0430', 'bad-characters', 'U+0430'],
     ['v\uff11.4.0', 'bad-characters', 'U+FF11'],
     ['v1.4.0 ', 'bad-characters', '(space)'],
+    ['v1@2', 'bad-characters', 'image tags cannot contain "@"'],
+    // Version-looking typos name the tag they most likely meant instead of becoming checkpoints.
+    ['v.0.8.1', 'not-semver', 'did you mean v0.8.1?'],
+    ['v-1.2.3', 'not-semver', 'did you mean v1.2.3?'],
+    ['v_1.4', 'not-semver', 'did you mean v1.4?'],
+    ['vv1.4.0-rc.1', 'not-semver', 'did you mean v1.4.0-rc.1?'],
+    ['v.01.2.3', 'not-semver', 'looks like a mistyped version'],
   ])('%j is refused: %s', (tag, reason, says) => {
     const got = reasonOf(() => classifyTag(tag, single));
     expect(got.reason).toBe(reason);

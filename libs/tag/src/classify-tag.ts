@@ -1,5 +1,6 @@
 import { TagError } from './errors.js';
 import { MAX_IMAGE_TAG_LENGTH, describeChar, refNameProblem } from './ref-name.js';
+import { prefixTakesV, serviceOfTag, tagPrefixOf } from './tag-prefix.js';
 import type { Artifact, ClassifyOptions, Scheme, ServiceMap, TagInfo, TagInspection } from './types.js';
 import { normalizedVersion, parseVersionText } from './version-text.js';
 
@@ -58,8 +59,8 @@ export function inspectTag(tag: string, options: ClassifyOptions): TagInspection
  * never produce a tag that would be read differently.
  */
 export function formatTag(info: TagInfo): string {
-  const tag = info.service === null ? info.name : `${info.service}/${info.name}`;
-  const services: ServiceMap = info.service === null ? {} : { [info.service]: { kind: info.artifact } };
+  const tag = `${info.prefix}${info.name}`;
+  const services: ServiceMap = info.service === null ? {} : { [info.service]: { kind: info.artifact, tagPrefix: info.prefix } };
   const again = classifyTag(tag, { scheme: info.scheme, services } as ClassifyOptions);
   if (again.kind !== info.kind || again.version !== info.version || again.service !== info.service) {
     throw new TagError(
@@ -84,7 +85,8 @@ export function releaseTag(version: string, options: ClassifyOptions & { readonl
         knownServices: Object.keys(options.services).sort(),
       });
     }
-    tag = `${options.service}/v${version}`;
+    const prefix = tagPrefixOf(options.services, options.service);
+    tag = `${prefix}${prefixTakesV(prefix) ? 'v' : ''}${version}`;
   } else {
     tag = options.scheme === 'single' ? `v${version}` : version;
   }
@@ -123,7 +125,8 @@ function checkCommon(tag: string): void {
   }
   let position = 0;
   for (const char of tag) {
-    if (!/[A-Za-z0-9._/-]/.test(char)) {
+    // "@" is allowed for changesets-style npm tags (`@acme/cli@1.2.3`); git forbids only "@{".
+    if (!/[A-Za-z0-9._/@-]/.test(char)) {
       if (char === '+') {
         throw new TagError(
           tag,
@@ -137,7 +140,7 @@ function checkCommon(tag: string): void {
           ? 'tags are ASCII only (letters and digits from other scripts, or full-width forms, are refused even when they look alike)'
           : GIT_FORBIDDEN.has(char) || code < 0x20 || code === 0x7f
             ? 'git ref names forbid it'
-            : 'tags use only letters, digits, ".", "_", "-" and "/"';
+            : 'tags use only letters, digits, ".", "_", "-", "@" and "/"';
       throw new TagError(tag, 'bad-characters', `bad character ${describeChar(char)} at position ${position}: ${why}`);
     }
     position++;
@@ -150,7 +153,7 @@ function classifySha(tag: string, scheme: Scheme): TagInfo {
   if (!SHA_TAG.test(tag)) {
     throw new TagError(tag, 'bad-sha', 'sha tags are "sha-" followed by exactly 7 lowercase hexadecimal digits (see shaTag)');
   }
-  return { tag, scheme, kind: 'sha', service: null, artifact: 'image', name: tag, version: null, deploy: false, prerelease: false };
+  return { tag, scheme, kind: 'sha', service: null, artifact: 'image', prefix: '', name: tag, version: null, deploy: false, prerelease: false };
 }
 
 function classifyPerService(tag: string, services: ServiceMap | undefined): TagInfo {
@@ -158,47 +161,58 @@ function classifyPerService(tag: string, services: ServiceMap | undefined): TagI
   // 10,000 tags of 100 services spend most of its time here.
   const knownServices = () => Object.keys(services ?? {}).sort();
   const describeKnown = (known: readonly string[]) => (known.length > 0 ? `known services: ${known.join(', ')}` : 'no services are configured');
-  const slash = tag.indexOf('/');
-  if (slash < 0) {
-    const known = knownServices();
-    const knownText = describeKnown(known);
-    throw new TagError(tag, 'missing-service', `per-service tags are <service>/vX.Y.Z, e.g. ${exampleService(known)}/v1.2.3 (${knownText})`, {
-      knownServices: known,
-    });
-  }
-  const service = tag.slice(0, slash);
-  const name = tag.slice(slash + 1);
-  const entry = services !== undefined && Object.hasOwn(services, service) ? services[service] : undefined;
-  if (entry === undefined) {
+  const found = services === undefined ? undefined : serviceOfTag(tag, services);
+  if (found === undefined) {
+    const slash = tag.indexOf('/');
+    if (slash < 0) {
+      const known = knownServices();
+      const knownText = describeKnown(known);
+      throw new TagError(tag, 'missing-service', `per-service tags are <service>/vX.Y.Z, e.g. ${exampleService(known)}/v1.2.3 (${knownText})`, {
+        knownServices: known,
+      });
+    }
+    const service = tag.slice(0, slash);
     const known = knownServices();
     const knownText = describeKnown(known);
     const lower = service.toLowerCase();
     const hint =
       service === 'refs'
         ? '; give the tag name, not the full ref (drop "refs/tags/")'
-        : lower !== service && known.includes(lower)
+        : services !== undefined && Object.hasOwn(services, service)
+          ? `; the tags of ${service} start with its tagPrefix "${tagPrefixOf(services, service)}"`
+          : lower !== service && known.includes(lower)
           ? `; service names are lowercase — did you mean "${lower}"?`
           : '';
     throw new TagError(tag, 'unknown-service', `unknown service "${service}" (${knownText})${hint}`, { knownServices: known });
   }
-  const artifact: Artifact = entry.kind ?? 'image';
+  const { service, prefix } = found;
+  const entry = (services as ServiceMap)[service];
+  const artifact: Artifact = entry?.kind ?? 'image';
+  const name = tag.slice(prefix.length);
+  const shape = prefixTakesV(prefix) ? `${prefix}vMAJOR.MINOR.PATCH[-prerelease]` : `${prefix}MAJOR.MINOR.PATCH[-prerelease]`;
   if (name.includes('/')) {
-    throw new TagError(tag, 'not-semver', `"${name}" contains "/"; per-service tags are <service>/vX.Y.Z with exactly one "/"`);
+    throw new TagError(tag, 'not-semver', `"${name}" contains "/"; the tags of ${service} are ${shape}, with nothing between the prefix and the version`);
   }
-  if (!name.startsWith('v')) {
-    const hint = name.startsWith('V')
-      ? `the "v" must be lowercase: ${service}/v${name.slice(1)}`
-      : /^[0-9]/.test(name)
-        ? `write ${service}/v${name}`
-        : `per-service tags are ${service}/vX.Y.Z`;
-    throw new TagError(tag, 'missing-v', `the version must start with "v"; ${hint}`);
+  let versionText = name;
+  if (prefixTakesV(prefix)) {
+    if (!name.startsWith('v')) {
+      const hint = name.startsWith('V')
+        ? `the "v" must be lowercase: ${prefix}v${name.slice(1)}`
+        : /^[0-9]/.test(name)
+          ? `write ${prefix}v${name}`
+          : `the tags of ${service} are ${shape}`;
+      throw new TagError(tag, 'missing-v', `the version must start with "v"; ${hint}`);
+    }
+    versionText = name.slice(1);
+  } else if (/^[vV][0-9]/.test(name)) {
+    throw new TagError(tag, 'unexpected-v', `changesets-style tags have no "v": ${prefix}${name.slice(1)}`);
   }
-  const parsed = parseVersionText(name.slice(1));
+  const parsed = parseVersionText(versionText);
   if (!parsed.ok) {
-    const detail = parsed.reason === 'not-semver' ? `${parsed.detail} (per-service tags are ${service}/vMAJOR.MINOR.PATCH[-prerelease])` : parsed.detail;
+    const detail = parsed.reason === 'not-semver' ? `${parsed.detail} (the tags of ${service} are ${shape})` : parsed.detail;
     throw new TagError(tag, parsed.reason, detail);
   }
-  checkImageTagLength(tag, name);
+  if (artifact === 'image') checkImageTagLength(tag, name);
   const prerelease = parsed.parts.prerelease.length > 0;
   return {
     tag,
@@ -206,6 +220,7 @@ function classifyPerService(tag: string, services: ServiceMap | undefined): TagI
     kind: prerelease ? 'prerelease' : 'release',
     service,
     artifact,
+    prefix,
     name,
     version: normalizedVersion(parsed.parts),
     deploy: true,
@@ -229,9 +244,16 @@ function classifySingle(tag: string): TagInfo {
   if (slash >= 0) {
     throw new TagError(tag, 'bad-characters', `"/" at position ${slash}: a single-scheme tag is also its image tag, and image tags cannot contain "/"`);
   }
+  const at = tag.indexOf('@');
+  if (at >= 0) throw new TagError(tag, 'bad-characters', `"@" at position ${at}: a single-scheme tag is also its image tag, and image tags cannot contain "@"`);
   checkImageTagLength(tag, tag);
   if (!VERSION_SHAPED.test(tag)) {
-    return { tag, scheme: 'single', kind: 'checkpoint', service: null, artifact: 'image', name: tag, version: null, deploy: false, prerelease: false };
+    const intended = likelyIntended(tag);
+    if (intended !== undefined) {
+      const suggestion = intended === null ? 'write it as vMAJOR.MINOR[.PATCH[.REVISION]][-prerelease]' : `did you mean ${intended}?`;
+      throw new TagError(tag, 'not-semver', `it looks like a mistyped version, which would silently become a checkpoint that never deploys; ${suggestion}`);
+    }
+    return { tag, scheme: 'single', kind: 'checkpoint', service: null, artifact: 'image', prefix: '', name: tag, version: null, deploy: false, prerelease: false };
   }
   const parsed = parseVersionText(tag.slice(1), { min: 2, max: 4 });
   if (!parsed.ok) {
@@ -248,6 +270,7 @@ function classifySingle(tag: string): TagInfo {
     kind: prerelease ? 'prerelease' : 'release',
     service: null,
     artifact: 'image',
+    prefix: '',
     name: tag,
     version: normalizedVersion(parsed.parts),
     deploy: true,
@@ -259,7 +282,7 @@ function classifyStagingLine(tag: string): TagInfo {
   if (/^[vV][0-9]/.test(tag)) {
     throw new TagError(tag, 'unexpected-v', `staging-line tags have no "v": ${tag.slice(1)}`);
   }
-  if (tag.includes('/')) {
+  if (tag.includes('/') || tag.includes('@')) {
     throw new TagError(tag, 'scheme-grammar', 'staging-line tags are X.Y.Z or X.Y.Z-staging.N, with no service prefix');
   }
   const parsed = parseVersionText(tag);
@@ -271,10 +294,10 @@ function classifyStagingLine(tag: string): TagInfo {
   const pre = parsed.parts.prerelease;
   const version = normalizedVersion(parsed.parts);
   if (pre.length === 0) {
-    return { tag, scheme: 'staging-line', kind: 'release', service: null, artifact: 'image', name: tag, version, deploy: true, prerelease: false };
+    return { tag, scheme: 'staging-line', kind: 'release', service: null, artifact: 'image', prefix: '', name: tag, version, deploy: true, prerelease: false };
   }
   if (pre.length === 2 && pre[0] === 'staging' && /^[0-9]+$/.test(pre[1] ?? '')) {
-    return { tag, scheme: 'staging-line', kind: 'staging', service: null, artifact: 'image', name: tag, version, deploy: true, prerelease: true };
+    return { tag, scheme: 'staging-line', kind: 'staging', service: null, artifact: 'image', prefix: '', name: tag, version, deploy: true, prerelease: true };
   }
   const base = parsed.parts.core.join('.');
   throw new TagError(
@@ -282,6 +305,24 @@ function classifyStagingLine(tag: string): TagInfo {
     'scheme-grammar',
     `the staging line has no "-${pre.join('.')}" prereleases: tags are ${base} or ${base}-staging.N with N a number`,
   );
+}
+
+/**
+ * For a single-scheme tag that is not version-shaped but only because of separators or a doubled
+ * "v" right after the "v" (`v.0.8.1`, `v-1.2.3`, `v_1.2`, `vv1.2.3`): the release tag it most
+ * likely meant, when that one is a valid release or prerelease. Real checkpoints (`vnext`,
+ * `v2-checkpoint`) have no such reading.
+ */
+function likelyIntended(tag: string): string | null | undefined {
+  const match = /^v[vV._-]+([0-9]+\.[0-9].*)$/.exec(tag);
+  if (!match?.[1]) return undefined;
+  const candidate = `v${match[1]}`;
+  try {
+    const info = classifySingle(candidate);
+    return info.kind === 'release' || info.kind === 'prerelease' ? candidate : null;
+  } catch {
+    return null;
+  }
 }
 
 function checkImageTagLength(tag: string, name: string): void {

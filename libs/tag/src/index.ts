@@ -18,3 +18,4 @@ export {
 export type { VersionParts } from './version-text.js';
 export { sortTags, latestTag, type TagQuery } from './sort-tags.js';
 export { imageTags, IMAGE_TAG_EXTRAS, type ImageTagExtra, type ImageTagConfig, type ImageTagEvent, type ImageTagSet } from './image-tags.js';
+export { defaultTagPrefix, tagPrefixOf, tagPrefixProblem, prefixTakesV, serviceOfTag } from './tag-prefix.js';

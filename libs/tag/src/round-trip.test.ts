@@ -33,7 +33,9 @@ const singleRelease = fc
 const checkpoint = fc
   .stringMatching(/^[A-Za-z_-][A-Za-z0-9_.-]{0,20}$/)
   .map((rest) => `v${rest}`)
-  .filter((tag) => !tag.includes('..') && !tag.endsWith('.') && !tag.endsWith('.lock'));
+  .filter((tag) => !tag.includes('..') && !tag.endsWith('.') && !tag.endsWith('.lock'))
+  // A mistyped version (v.1.2, v-1.2.3, vv1.2) is refused, not a checkpoint.
+  .filter((tag) => !/^v[vV._-]+[0-9]+\.[0-9]/.test(tag));
 const stagingTag = fc.tuple(num, num, num, fc.option(num, { nil: null })).map(([a, b, c, n]) => `${a}.${b}.${c}${n === null ? '' : `-staging.${n}`}`);
 
 const generators: Record<Scheme, fc.Arbitrary<string>> = {

@@ -5,8 +5,13 @@ export type TagKind = 'release' | 'prerelease' | 'checkpoint' | 'staging' | 'sha
 /** What a release publishes: an image (default) or an npm package (`kind: "npm"` services). */
 export type Artifact = 'image' | 'npm';
 
-/** The services of services.json, as far as tags care. `ServicesFile['services']` fits. */
-export type ServiceMap = Readonly<Record<string, { readonly kind?: Artifact | undefined }>>;
+/**
+ * The services of services.json, as far as tags care. `ServicesFile['services']` fits.
+ * `tagPrefix` (per-service scheme) is the text before the version: `<service>/` by default, any
+ * path ending in `/` (`instrumentation/net/http/otelhttp/`, then `v` and the version), or for
+ * `kind: "npm"` services a changesets-style `<package>@` (`@acme/cli@`, then the bare version).
+ */
+export type ServiceMap = Readonly<Record<string, { readonly kind?: Artifact | undefined; readonly tagPrefix?: string | undefined }>>;
 
 export type ClassifyOptions =
   | { readonly scheme: 'per-service'; readonly services: ServiceMap }
@@ -22,9 +27,11 @@ export interface TagInfo {
   readonly service: string | null;
   /** `npm` only for per-service tags of `kind: "npm"` services. */
   readonly artifact: Artifact;
+  /** The service's tag prefix the tag starts with (`api/`, `a/b/`, `@acme/cli@`); `''` outside per-service. */
+  readonly prefix: string;
   /**
-   * The tag without its `<service>/` prefix (`v1.2.3`, `v1.4`, `0.1.2-staging.2`, `sha-1a2b3c4`):
-   * for image artifacts, the exact image tag this tag publishes.
+   * The tag without its prefix (`v1.2.3`, `v1.4`, `0.1.2-staging.2`, `sha-1a2b3c4`; `1.2.3` for a
+   * changesets-style `@acme/cli@1.2.3`): for image artifacts, the exact image tag this tag publishes.
    */
   readonly name: string;
   /**

@@ -26,7 +26,7 @@ interface Step {
 
 /**
  * One release told end to end on the embedded defaults: images in an OCI image layout folder,
- * releases as git tags and manifests, pins committed to the workspace's own repository. Every
+ * releases as git tags and manifests, pins pushed to the workspace's own origin. Every
  * step is a real `slipway` command run through the CLI's own entry point.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -84,6 +84,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await step({ title: 'Where everything runs', argv: ['status'] });
 
     say(bold('── a fix lands on main…'));
+    // Promotions were pushed to origin, never committed in this checkout: pull them first, as anyone would.
+    await ws.git('pull', '-q', '--ff-only', 'origin', 'main');
     await ws.commit('fix(api): time out slow upstreams (#5)', { 'apps/api/index.js': 'console.log("api with timeouts");\n' });
     say();
     await step({ title: 'Cut the next release: the fix makes it a patch', argv: ['release', 'api', '--bump', 'patch'] });
@@ -111,9 +113,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say(`The workspace is still there: ${ws.dir}`);
   // Absolute: podman reads a relative oci:.slipway/… as a registry name.
   say(`  images        ${resolve(ws.dir, '.slipway/images/api')}   pull: podman pull oci:${resolve(ws.dir, '.slipway/images/api')}:v1.0.1`);
-  say(`  pins          ${ws.dir}/deploy/<environment>/api.yaml`);
+  say(`  pins          git -C ${ws.dir} show origin/main:deploy/production/api.yaml   (pushed to origin; your checkout is never touched)`);
   say(`  manifests     ${manifest('1.0.0')}, ${manifest('1.0.1')}`);
-  say(`  audit trail   git -C ${ws.dir} log --format='%s%n%b' -- deploy`);
+  say(`  audit trail   git -C ${ws.dir} log origin/main --format='%s%n%b' -- deploy`);
   say('Try next:');
   say(`  cd ${ws.dir}`);
   say('  npx slipway plan --json');

@@ -51,10 +51,31 @@ export const CROSS_FIELD_RULES: readonly { rule: string; example: unknown; path:
   },
   {
     rule:
-      '`services.<name>.root`, `build.context`, `build.dockerfile` and `build.dir` are paths inside the workspace: ' +
+      '`services.<name>.root`, each of `roots`, `build.context`, `build.dockerfile` and `build.dir` are paths inside the workspace: ' +
       'relative to its root, never absolute, no `..`.',
     example: { services: { api: { build: { type: 'layer', from: 'scratch', dir: '../outside' } } } },
     path: 'services.api.build.dir',
+  },
+  {
+    rule: 'A service gives `root` or `roots`, not both.',
+    example: { services: { api: { root: 'services/api', roots: ['services/api', 'pkg'] } } },
+    path: 'services.api.roots',
+  },
+  {
+    rule:
+      '`services.<name>.tagPrefix` is a path ending in `/` that git accepts in a tag name (tags `<prefix>vX.Y.Z`, e.g. ' +
+      '`instrumentation/net/http/otelhttp/v0.70.0`), or for a `kind: "npm"` service an npm package name and `@` ' +
+      '(changesets-style tags `@acme/cli@1.2.3`, no `v`).',
+    example: { services: { api: { tagPrefix: '@acme/api@' } } },
+    path: 'services.api.tagPrefix',
+  },
+  {
+    rule:
+      'Every service has its own tag prefix (the default `<name>/` counts), and `tagPrefix` exists only under the ' +
+      '`per-service` scheme. The longest matching prefix owns a tag, and nothing may stand between prefix and version, ' +
+      'so `a/v1.0.0` is never a tag of a service whose prefix is `a/b/`.',
+    example: { services: { a: {}, b: { tagPrefix: 'a/' } } },
+    path: 'services.b.tagPrefix',
   },
   {
     rule: '`environments.<name>.after` names another environment of the same file.',

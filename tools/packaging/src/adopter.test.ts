@@ -1,13 +1,15 @@
-// Slipway as an adopter gets it: every public package packed (prepack builds it) and published to
+// Slipway as an adopter gets it: every public package packed from a fresh copy of this work tree
+// after `npm ci` (each prepack builds its package) and published to
 // a real verdaccio, then a fresh Nx 23 workspace with two applications and a bare git origin
 // installs @slipway/release and @slipway/nx-plugin from there — everything else resolves from the
 // registries, nothing is linked from this repository — and runs the README's "Adopt it" steps,
 // then imports every library from TypeScript (ESM) and from CommonJS.
 //
 // The README's steps are read from the README itself, so the two cannot drift.
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVerdaccio, type VerdaccioPeer } from '@slipway/testing';
 import { execa } from 'execa';
@@ -59,13 +61,36 @@ const sh = (command: string, cwd = ws) => run('bash', ['-c', command], { cwd });
 const twin = () => join(scratch, 'acme-nx-add');
 const git = (...args: string[]) => run('git', args);
 
+/**
+ * This repository's files as a fresh clone of the work tree would have them (tracked and
+ * untracked, not ignored: no dist/, no node_modules/), after `npm ci`. Packing there builds every
+ * package from nothing, as a release from a clean checkout does, and never races the builds and
+ * typechecks that other tasks run in this work tree.
+ */
+async function freshCheckout(): Promise<string> {
+  const dir = join(scratch, 'slipway');
+  const listed = await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot });
+  for (const file of listed.stdout.split('\0').filter(Boolean)) {
+    if (!existsSync(join(repoRoot, file))) continue; // deleted in the work tree, not yet committed
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await copyFile(join(repoRoot, file), join(dir, file));
+  }
+  const installed = await execa('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env: npmEnv(), extendEnv: false, reject: false });
+  expect(installed.exitCode, installed.stderr).toBe(0);
+  return dir;
+}
+
+/** npm with no user config of ours and no npm_* variables inherited from an npm running this test. */
+const npmEnv = () => ({ PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NO_COLOR: '1', npm_config_userconfig: join(scratch, 'empty-npmrc') });
+
 async function packAndPublish(): Promise<Record<string, string[]>> {
+  const checkout = await freshCheckout();
   const tarballs = join(scratch, 'tarballs');
   await mkdir(tarballs);
-  // One npm for every package: each one's prepack builds it first, as `npm publish` would.
+  // `npm pack -w` after a fresh `npm ci`, one npm for every package: each one's prepack builds it.
   const pack = await execa('npm', ['pack', ...packages.flatMap((p) => ['-w', p.manifest.name]), '--pack-destination', tarballs, '--json'], {
-    cwd: repoRoot,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NO_COLOR: '1', npm_config_userconfig: join(scratch, 'empty-npmrc') },
+    cwd: checkout,
+    env: npmEnv(),
     extendEnv: false,
     reject: false,
   });
@@ -171,7 +196,7 @@ describe('an Nx workspace adopts Slipway from npm', { timeout: 600_000 }, () => 
     }
     expect(contents['@slipway/release']).toEqual(expect.arrayContaining(['bin/slipway.js', 'dist/slipway.mjs']));
     expect(contents['@slipway/config']).toContain('services.schema.json');
-    expect(contents['@slipway/nx-plugin']).toEqual(expect.arrayContaining(['generators.json', 'dist/generators/init/init.js', 'dist/generators/init/schema.json']));
+    expect(contents['@slipway/nx-plugin']).toEqual(expect.arrayContaining(['generators.json', 'dist/generators/init/init.js', 'dist/generators/init/schema.json', 'dist/workflows/pr.yml', 'dist/workflows/release.yml', 'dist/workflows/promote.yml']));
   });
 
   it("runs the README's adoption steps as written", async () => {

@@ -155,6 +155,19 @@ describe('startFaultProxy', () => {
     expect(await attempt(`${proxy.url}/write`, { method: 'POST', body: 'x' })).toMatchObject({ status: 201 });
   });
 
+  it('hold keeps the first matching request from the upstream until released; later ones pass', async () => {
+    const up = await upstream();
+    const proxy = await proxyTo(up.url);
+    const held = proxy.hold((r) => r.method === 'PUT');
+    const first = attempt(`${proxy.url}/one`, { method: 'PUT', body: 'first' });
+    await held.arrived;
+    expect(await attempt(`${proxy.url}/two`, { method: 'PUT', body: 'second' })).toMatchObject({ status: 200 });
+    expect(up.received.map((r) => r.body)).toEqual(['second']);
+    held.release();
+    expect(await first).toMatchObject({ status: 200 });
+    expect(up.received.map((r) => r.body)).toEqual(['second', 'first']);
+  });
+
   it('down refuses connections like a dead host; up serves again on the same port', async () => {
     const up = await upstream();
     const proxy = await proxyTo(up.url);

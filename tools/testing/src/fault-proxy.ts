@@ -59,11 +59,23 @@ export interface FaultProxy {
   stats: FaultStats;
   /** Replace the fault settings (a new seed restarts the sequence); null stops injecting faults. */
   setFaults(faults: FaultSettings | null): void;
+  /**
+   * Holds the next request that matches before forwarding it, to force an interleaving without
+   * sleeps: `arrived` resolves once it is held; `release()` lets it through.
+   */
+  hold(match: (request: { method: string; path: string }) => boolean): HeldRequest;
   /** Stop listening: connections are refused (ECONNREFUSED) and open ones are dropped, like a dead host. */
   down(): Promise<void>;
   /** Listen again on the same port. */
   up(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface HeldRequest {
+  /** Resolves when a matching request has arrived and is being held. */
+  readonly arrived: Promise<void>;
+  /** Forward the held request (or, if none arrived yet, stop waiting for one). */
+  release(): void;
 }
 
 export interface StartFaultProxyOptions {
@@ -120,9 +132,25 @@ export async function startFaultProxy(options: StartFaultProxyOptions): Promise<
     return hit && pick !== undefined ? pick : null;
   };
 
+  const holds: { match: (request: { method: string; path: string }) => boolean; arrive: () => void; released: Promise<void> }[] = [];
+
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
+    const held = holds.findIndex((h) => h.match({ method, path }));
+    if (held >= 0) {
+      const [h] = holds.splice(held, 1);
+      if (h) {
+        req.pause();
+        h.arrive();
+        void h.released.then(() => forward(req, res, method, path));
+        return;
+      }
+    }
+    forward(req, res, method, path);
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, method: string, path: string): void => {
     const fault = decide(method, path);
     const entry: ProxiedRequest = { method, path, fault, upstreamStatus: undefined };
     log.push(entry);
@@ -222,6 +250,22 @@ export async function startFaultProxy(options: StartFaultProxyOptions): Promise<
       faults,
     },
     setFaults,
+    hold(match) {
+      let arrive = (): void => undefined;
+      let release = (): void => undefined;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const entry = { match, arrive, released };
+      holds.push(entry);
+      return {
+        arrived,
+        release() {
+          const waiting = holds.indexOf(entry);
+          if (waiting >= 0) holds.splice(waiting, 1);
+          release();
+        },
+      };
+    },
     down: close,
     async up() {
       if (stopped) throw new Error('fault proxy: stopped');

@@ -7,6 +7,7 @@ const SHA_B = 'b'.repeat(40);
 async function setup(options?: Parameters<typeof startGitHubDouble>[0]) {
   const github = await startGitHubDouble(options);
   onTestFinished(github.close);
+  github.repo('acme/platform', { commits: [SHA_A, SHA_B] });
   const call = async (method: string, path: string, body?: unknown, token: string | null = 'test-token') => {
     const headers: Record<string, string> = { accept: 'application/vnd.github+json' };
     if (token !== null) headers['authorization'] = `token ${token}`;
@@ -74,6 +75,7 @@ describe('GitHub double: git refs', () => {
   it('lets exactly one of 8 concurrent creates win', async () => {
     const { github, call } = await setup();
     const shas = Array.from({ length: 8 }, (_, i) => String(i).repeat(40));
+    github.repo('acme/platform', { commits: shas });
     const results = await Promise.all(shas.map((sha) => call('POST', '/repos/acme/platform/git/refs', { ref: 'refs/tags/race', sha })));
     expect(results.map((r) => r.status).sort()).toEqual([201, 422, 422, 422, 422, 422, 422, 422]);
     const winner = results.find((r) => r.status === 201)?.body as { object: { sha: string } };
@@ -159,6 +161,7 @@ describe('GitHub double: releases', () => {
 describe('GitHub double: dispatches and injected failures', () => {
   it('records repository_dispatch events and enforces GitHub’s payload limit', async () => {
     const { github, call } = await setup();
+    github.repo('acme/infra');
     expect((await call('POST', '/repos/acme/infra/dispatches', { event_type: 'deploy', client_payload: { service: 'api' } })).status).toBe(204);
     expect(github.repo('acme/infra').dispatches).toEqual([{ event_type: 'deploy', client_payload: { service: 'api' } }]);
     const tooMany = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${String(i)}`, i]));
@@ -186,5 +189,86 @@ describe('GitHub double: dispatches and injected failures', () => {
     github.failNext({ method: 'POST', path: /\/git\/refs$/, status: 502, afterApply: true });
     expect((await call('POST', '/repos/acme/platform/git/refs', { ref: 'refs/tags/v1', sha: SHA_A })).status).toBe(502);
     expect(github.repo('acme/platform').refs.get('refs/tags/v1')?.sha).toBe(SHA_A);
+  });
+});
+
+describe('GitHub double: what real GitHub does that Slipway must cope with', () => {
+  it('answers 404 for a repository nobody created, and matches owner/repo case-insensitively', async () => {
+    const { github, call } = await setup();
+    expect(await call('GET', '/repos/acme/nowhere/releases')).toMatchObject({ status: 404, body: { message: 'Not Found' } });
+    expect((await call('POST', '/repos/acme/nowhere/git/refs', { ref: 'refs/tags/x', sha: SHA_A })).status).toBe(404);
+    expect(github.state.repos.has('acme/nowhere')).toBe(false);
+    expect(await call('GET', '/repos/ACME/Platform')).toMatchObject({ status: 200, body: { full_name: 'acme/platform' } });
+    expect((await call('POST', '/repos/Acme/PLATFORM/git/refs', { ref: 'refs/tags/x', sha: SHA_A })).status).toBe(201);
+    expect(github.repo('acme/platform').refs.get('refs/tags/x')?.sha).toBe(SHA_A);
+  });
+
+  it('answers 422 for a sha that does not exist: refs, tag objects and release targets', async () => {
+    const { call } = await setup();
+    const unknown = 'c'.repeat(40);
+    expect(await call('POST', '/repos/acme/platform/git/refs', { ref: 'refs/tags/x', sha: unknown })).toMatchObject({
+      status: 422,
+      body: { message: 'Object does not exist' },
+    });
+    expect((await call('POST', '/repos/acme/platform/git/tags', { tag: 'x', message: 'm', object: unknown, type: 'commit' })).status).toBe(422);
+    expect(await call('POST', '/repos/acme/platform/releases', { tag_name: 'x', target_commitish: unknown })).toMatchObject({
+      status: 422,
+      body: { message: 'Validation Failed', errors: [{ code: 'invalid', field: 'target_commitish' }] },
+    });
+  });
+
+  it('answers 409 "Git Repository is empty." for git data and releases of a repository without commits', async () => {
+    const { github, call } = await setup();
+    github.repo('acme/empty');
+    for (const [method, path, body] of [
+      ['POST', '/repos/acme/empty/git/refs', { ref: 'refs/tags/x', sha: SHA_A }],
+      ['GET', '/repos/acme/empty/git/ref/tags/x', undefined],
+      ['POST', '/repos/acme/empty/releases', { tag_name: 'x', target_commitish: 'main' }],
+    ] as const) {
+      expect(await call(method, path, body), `${method} ${path}`).toMatchObject({ status: 409, body: { message: 'Git Repository is empty.' } });
+    }
+  });
+
+  it('keeps several drafts for one tag; publishing one creates its tag at target_commitish, a second cannot be published', async () => {
+    const { github, call } = await setup();
+    const one = await call('POST', '/repos/acme/platform/releases', { tag_name: 'v2', target_commitish: SHA_B, draft: true });
+    const two = await call('POST', '/repos/acme/platform/releases', { tag_name: 'v2', target_commitish: SHA_A, draft: true });
+    expect([one.status, two.status]).toEqual([201, 201]);
+    expect(github.repo('acme/platform').refs.has('refs/tags/v2')).toBe(false);
+    expect((await call('GET', '/repos/acme/platform/releases/tags/v2')).status).toBe(404);
+
+    expect((await call('PATCH', `/repos/acme/platform/releases/${String(one.body?.['id'])}`, { draft: false, make_latest: 'false' })).status).toBe(200);
+    expect(github.repo('acme/platform').refs.get('refs/tags/v2')).toEqual({ sha: SHA_B, type: 'commit' });
+    expect(await call('PATCH', `/repos/acme/platform/releases/${String(two.body?.['id'])}`, { draft: false, make_latest: 'false' })).toMatchObject({
+      status: 422,
+      body: { errors: [{ code: 'already_exists', field: 'tag_name' }] },
+    });
+    expect((await call('POST', '/repos/acme/platform/releases', { tag_name: 'v2', draft: true })).status).toBe(422);
+  });
+
+  it('refuses a client_payload of 64 KB or more', async () => {
+    const { github, call } = await setup();
+    const big = { blob: 'x'.repeat(64 * 1024) };
+    expect(await call('POST', '/repos/acme/platform/dispatches', { event_type: 'deploy', client_payload: big })).toMatchObject({ status: 422 });
+    expect((await call('POST', '/repos/acme/platform/dispatches', { event_type: 'deploy', client_payload: { blob: 'x'.repeat(60 * 1024) } })).status).toBe(204);
+    expect(github.repo('acme/platform').dispatches).toHaveLength(1);
+  });
+
+  it('sends x-ratelimit-* headers on every answer, errors and injected failures included', async () => {
+    const { github, call } = await setup();
+    github.failNext({ path: '/repos/acme/platform/releases', status: 503 });
+    const answers = [
+      await call('GET', '/repos/acme/platform/releases'),
+      await call('GET', '/repos/acme/platform/releases'),
+      await call('GET', '/repos/acme/nowhere/releases'),
+      await call('GET', '/repos/acme/platform/releases', undefined, null),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([503, 200, 404, 401]);
+    for (const a of answers) {
+      expect(a.headers.get('x-ratelimit-limit')).toBe('5000');
+      expect(Number(a.headers.get('x-ratelimit-remaining'))).toBeLessThan(5000);
+      expect(Number(a.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+      expect(a.headers.get('x-ratelimit-resource')).toBe('core');
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,6 +11,12 @@ import type { AddressInfo } from 'node:net';
  *
  *   const github = await startGitHubDouble();
  *   onTestFinished(github.close);
+ *   github.repo('acme/platform', { origin: repo.origin });   // the repository exists from here on
+ *
+ * Like GitHub: a repository exists only once a test creates it with `repo()` (others are 404),
+ * names are case-insensitive, a commit exists only if it is listed in `commits`, named by a ref,
+ * or present in the `origin` git repository, a repository with no commit at all answers its git
+ * and release writes with 409 "Git Repository is empty.", and every answer carries x-ratelimit-*.
  */
 
 export interface DoubleRef {
@@ -55,7 +62,21 @@ export interface DoubleDispatch {
   client_payload: Record<string, unknown>;
 }
 
+/** A deployment review of a workflow run (components.schemas.environment-approvals). */
+export interface DoubleApproval {
+  environments: Array<{ name: string }>;
+  state: 'approved' | 'rejected' | 'pending';
+  user: { login: string };
+  comment: string;
+}
+
 export interface DoubleRepoState {
+  /** `owner/repo` as created (GitHub keeps the case it was created with). */
+  readonly fullName: string;
+  /** Commit shas that exist, besides those in `origin` and those a ref names. */
+  commits: Set<string>;
+  /** A git repository on disk whose commits exist here too (a TempRepo's bare origin). */
+  origin: string | undefined;
   /** Full ref name (`refs/tags/x`) → what it points at. */
   refs: Map<string, DoubleRef>;
   /** Annotated tag objects by sha. */
@@ -64,6 +85,8 @@ export interface DoubleRepoState {
   dispatches: DoubleDispatch[];
   /** The release GitHub would show as "Latest". */
   latestReleaseId: number | undefined;
+  /** Environment reviews per workflow run id: what required reviewers decided. */
+  runApprovals: Map<number, DoubleApproval[]>;
 }
 
 export interface DoubleRequest {
@@ -73,7 +96,7 @@ export interface DoubleRequest {
 }
 
 export interface GitHubDoubleState {
-  /** Keyed by `owner/repo`; a repo appears on first use. */
+  /** Keyed by `owner/repo` in lower case; a repository exists once `repo()` created it. */
   repos: Map<string, DoubleRepoState>;
   /** Every request answered, in order. */
   requests: DoubleRequest[];
@@ -104,8 +127,11 @@ export interface GitHubDouble {
   /** Base URL for Octokit's `baseUrl`, e.g. http://127.0.0.1:41234 */
   readonly url: string;
   readonly state: GitHubDoubleState;
-  /** State of one repository (`owner/repo`), created empty if new. */
-  repo(fullName: string): DoubleRepoState;
+  /**
+   * State of one repository (`owner/repo`, any case), created if new: with no commits it is an
+   * empty repository. `init` adds commits, or a git repository whose commits the double knows.
+   */
+  repo(fullName: string, init?: { commits?: Iterable<string>; origin?: string }): DoubleRepoState;
   /** Make the next matching request(s) fail with this status and body. */
   failNext(failure: InjectedFailure): void;
   close(): Promise<void>;
@@ -142,14 +168,33 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
   let nextReleaseId = 1;
   let url = '';
 
-  const repo = (fullName: string): DoubleRepoState => {
-    let r = state.repos.get(fullName);
+  const repo = (fullName: string, init: { commits?: Iterable<string>; origin?: string } = {}): DoubleRepoState => {
+    const key = fullName.toLowerCase();
+    let r = state.repos.get(key);
     if (!r) {
-      r = { refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined };
-      state.repos.set(fullName, r);
+      r = { fullName, commits: new Set(), origin: undefined, refs: new Map(), tagObjects: new Map(), releases: [], dispatches: [], latestReleaseId: undefined, runApprovals: new Map() };
+      state.repos.set(key, r);
     }
+    for (const sha of init.commits ?? []) r.commits.add(sha);
+    if (init.origin !== undefined) r.origin = init.origin;
     return r;
   };
+
+  // Synchronous on purpose: a request is handled without an await, so state changes stay atomic.
+  const git = (r: DoubleRepoState, args: string[]): string | undefined => {
+    if (r.origin === undefined) return undefined;
+    try {
+      return execFileSync('git', ['-C', r.origin, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return undefined;
+    }
+  };
+  const commitExists = (r: DoubleRepoState, sha: string): boolean =>
+    r.commits.has(sha) ||
+    [...r.refs.values()].some((ref) => ref.type === 'commit' && ref.sha === sha) ||
+    git(r, ['cat-file', '-e', `${sha}^{commit}`]) !== undefined;
+  const isEmpty = (r: DoubleRepoState): boolean => r.commits.size === 0 && r.refs.size === 0 && !git(r, ['rev-list', '-n', '1', '--all'])?.trim();
+  const emptyRepository = (doc: string) => basicError(409, 'Git Repository is empty.', doc);
 
   const refJson = (full: string, name: string, ref: DoubleRef) => ({
     ref: name,
@@ -181,13 +226,32 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     }
   };
 
+  /** Publishing a release whose tag does not exist creates it at target_commitish (a sha or a branch). */
+  function createTagFor(r: DoubleRepoState, tag: string, target: string, doc: string): void {
+    if (r.refs.has(`refs/tags/${tag}`)) return;
+    const sha = SHA.test(target) ? target : r.refs.get(`refs/heads/${target}`)?.sha ?? git(r, ['rev-parse', '--verify', '-q', `refs/heads/${target}^{commit}`])?.trim();
+    if (!sha || !commitExists(r, sha)) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'target_commitish' }]);
+    r.refs.set(`refs/tags/${tag}`, { sha, type: 'commit' });
+  }
+
   function handle(method: string, path: string, query: URLSearchParams, body: unknown): { status: number; body?: unknown; headers?: Record<string, string> } {
-    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/.exec(path);
+    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     if (!m) throw basicError(404, 'Not Found', DOCS);
-    const full = `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}`;
+    const r = state.repos.get(`${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}`.toLowerCase());
+    if (!r) throw basicError(404, 'Not Found', `${DOCS}/repos/repos#get-a-repository`);
+    const full = r.fullName;
     const rest = m[3] ?? '';
-    const r = repo(full);
     const input = (body ?? {}) as Record<string, unknown>;
+
+    if (method === 'GET' && rest === '') {
+      const [owner = '', name = ''] = full.split('/');
+      return {
+        status: 200,
+        body: { id: 1, node_id: 'R_double', name, full_name: full, private: false, owner: { login: owner }, default_branch: 'main', size: isEmpty(r) ? 0 : 1 },
+      };
+    }
+    // GitHub answers git data requests of a repository without commits with 409.
+    if (rest.startsWith('/git/') && isEmpty(r)) throw emptyRepository(`${DOCS}/git`);
 
     if (method === 'POST' && rest === '/git/refs') {
       const doc = `${DOCS}/git/refs#create-a-reference`;
@@ -195,7 +259,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (typeof ref !== 'string') throw invalidRequest('"ref" wasn\'t supplied.', doc);
       if (typeof sha !== 'string') throw invalidRequest('"sha" wasn\'t supplied.', doc);
       if (!ref.startsWith('refs/') || ref.split('/').length < 3) throw basicError(422, 'Reference name is not valid', doc);
-      if (!SHA.test(sha)) throw basicError(422, 'Object does not exist', doc);
+      if (!SHA.test(sha) || !(commitExists(r, sha) || r.tagObjects.has(sha))) throw basicError(422, 'Object does not exist', doc);
       // Check and set with no await in between: concurrent creates race for real, one wins.
       if (r.refs.has(ref)) throw basicError(422, 'Reference already exists', doc);
       const created: DoubleRef = { sha, type: r.tagObjects.has(sha) ? 'tag' : 'commit' };
@@ -223,7 +287,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (typeof tag !== 'string' || typeof message !== 'string' || typeof object !== 'string' || typeof type !== 'string') {
         throw invalidRequest('"tag", "message", "object" and "type" are required.', doc);
       }
-      if (!SHA.test(object)) throw basicError(422, 'Object does not exist', doc);
+      if (!SHA.test(object) || !commitExists(r, object)) throw basicError(422, 'Object does not exist', doc);
       const sha = createHash('sha1').update(`tag ${tag}\n${object}\n${message}\n${String(r.tagObjects.size)}`).digest('hex');
       const created: DoubleTagObject = {
         sha,
@@ -271,17 +335,15 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (typeof tag !== 'string' || tag === '') throw validationFailed(doc, [{ resource: 'Release', code: 'missing_field', field: 'tag_name' }]);
       const makeLatest = String(input['make_latest'] ?? 'true');
       if (!MAKE_LATEST.has(makeLatest)) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'make_latest' }]);
-      if (r.releases.some((x) => x.tag_name === tag)) {
+      if (isEmpty(r)) throw emptyRepository(doc);
+      // Only a published release holds its tag name: any number of drafts may share one.
+      if (r.releases.some((x) => x.tag_name === tag && !x.draft)) {
         throw validationFailed(doc, [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }]);
       }
       const draft = input['draft'] === true;
       const target = typeof input['target_commitish'] === 'string' ? input['target_commitish'] : 'main';
-      if (!draft && !r.refs.has(`refs/tags/${tag}`)) {
-        // Publishing creates the tag at target_commitish when it does not exist yet.
-        const sha = SHA.test(target) ? target : r.refs.get(`refs/heads/${target}`)?.sha;
-        if (!sha) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'target_commitish' }]);
-        r.refs.set(`refs/tags/${tag}`, { sha, type: 'commit' });
-      }
+      if (SHA.test(target) && !commitExists(r, target)) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'target_commitish' }]);
+      if (!draft) createTagFor(r, tag, target, doc);
       const id = nextReleaseId++;
       const at = now().toISOString();
       const release: DoubleRelease = {
@@ -319,7 +381,7 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       const makeLatest = String(input['make_latest'] ?? 'true');
       if (!MAKE_LATEST.has(makeLatest)) throw validationFailed(doc, [{ resource: 'Release', code: 'invalid', field: 'make_latest' }]);
       const tag = input['tag_name'];
-      if (typeof tag === 'string' && tag !== release.tag_name && r.releases.some((x) => x.tag_name === tag)) {
+      if (typeof tag === 'string' && tag !== release.tag_name && !release.draft && r.releases.some((x) => x.tag_name === tag && !x.draft)) {
         throw validationFailed(doc, [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }]);
       }
       if (typeof tag === 'string') release.tag_name = tag;
@@ -327,13 +389,23 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       if (typeof input['name'] === 'string') release.name = input['name'];
       if (typeof input['body'] === 'string') release.body = input['body'];
       if (typeof input['prerelease'] === 'boolean') release.prerelease = input['prerelease'];
-      if (typeof input['draft'] === 'boolean') {
-        if (release.draft && !input['draft']) release.published_at = now().toISOString();
-        release.draft = input['draft'];
+      if (input['draft'] === false && release.draft) {
+        // Publishing a draft: its tag must be free of other published releases, and is created at target_commitish.
+        if (r.releases.some((x) => x !== release && x.tag_name === release.tag_name && !x.draft)) {
+          throw validationFailed(doc, [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }]);
+        }
+        createTagFor(r, release.tag_name, release.target_commitish, doc);
+        release.published_at = now().toISOString();
       }
+      if (typeof input['draft'] === 'boolean') release.draft = input['draft'];
       release.updated_at = now().toISOString();
       applyLatest(r, release, makeLatest);
       return { status: 200, body: release };
+    }
+
+    const approvals = /^\/actions\/runs\/(\d+)\/approvals$/.exec(rest);
+    if (method === 'GET' && approvals) {
+      return { status: 200, body: r.runApprovals.get(Number(approvals[1])) ?? [] };
     }
 
     if (method === 'POST' && rest === '/dispatches') {
@@ -347,6 +419,8 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
       }
       const keys = Object.keys(payload).length;
       if (keys > 10) throw invalidRequest(`No more than 10 properties are allowed; ${String(keys)} were supplied.`, doc);
+      // GitHub: "The total size of the JSON payload must be less than 64KB."
+      if (Buffer.byteLength(JSON.stringify(payload)) >= 64 * 1024) throw invalidRequest('client_payload is too large: the total size of the JSON payload must be less than 64KB.', doc);
       r.dispatches.push({ event_type: eventType, client_payload: payload as Record<string, unknown> });
       return { status: 204 };
     }
@@ -359,8 +433,19 @@ export async function startGitHubDouble(options: GitHubDoubleOptions = {}): Prom
     return /^(?:token|bearer)\s+(\S+)$/i.exec(header)?.[1];
   };
 
+  // The primary rate limit, as GitHub reports it on every answer (the double never enforces it).
+  const rateLimit = { limit: 5000, used: 0, reset: Math.floor(now().getTime() / 1000) + 3600 };
   const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void => {
-    const common = { 'x-github-request-id': `DOUBLE:${String(state.requests.length)}`, 'x-github-api-version-selected': '2022-11-28' };
+    rateLimit.used++;
+    const common = {
+      'x-github-request-id': `DOUBLE:${String(state.requests.length)}`,
+      'x-github-api-version-selected': '2022-11-28',
+      'x-ratelimit-limit': String(rateLimit.limit),
+      'x-ratelimit-remaining': String(Math.max(0, rateLimit.limit - rateLimit.used)),
+      'x-ratelimit-reset': String(rateLimit.reset),
+      'x-ratelimit-used': String(rateLimit.used),
+      'x-ratelimit-resource': 'core',
+    };
     if (body === undefined) {
       res.writeHead(status, { ...common, ...headers });
       res.end();

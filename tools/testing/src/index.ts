@@ -6,3 +6,4 @@ export * from './registry-fixtures.js';
 export * from './github-double.js';
 export * from './verdaccio.js';
 export * from './fault-proxy.js';
+export * from './tls-front.js';

@@ -264,7 +264,7 @@ export function projectClosure(graph: ProjectGraph, project: string): string[] {
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    for (const dep of graph.dependencies[name] ?? []) visit(dep);
+    for (const dep of (Object.hasOwn(graph.dependencies, name) ? graph.dependencies[name] : undefined) ?? []) visit(dep);
   };
   visit(project);
   return [...seen];
@@ -273,6 +273,6 @@ export function projectClosure(graph: ProjectGraph, project: string): string[] {
 /** Folders whose changes affect a project: its own root and the roots of all it depends on. */
 export function affectingRoots(graph: ProjectGraph, project: string): string[] {
   return projectClosure(graph, project)
-    .map((name) => graph.roots[name])
+    .map((name) => (Object.hasOwn(graph.roots, name) ? graph.roots[name] : undefined))
     .filter((root): root is string => root !== undefined);
 }

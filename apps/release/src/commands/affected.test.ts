@@ -50,6 +50,14 @@ describe('slipway affected', () => {
     expect(data).toEqual({ include: [{ service: 'web' }] });
   });
 
+  it('a service over several roots is affected by a change in any of them', async () => {
+    const ws = await gitWorkspace({ services: { api: { roots: ['services/api', 'pkg'] }, web: { root: 'services/web' } } });
+    const base = await ws.repo.revParse();
+    await ws.repo.commit('fix(pkg): shared helper', { 'pkg/util.go': '1' });
+    const { data } = await ws.json('affected', '--base', base);
+    expect(data).toEqual({ include: [{ service: 'api' }] });
+  });
+
   it('nothing affected is an empty matrix; a missing --base or unknown ref is an error', async () => {
     const ws = await gitWorkspace({ services: { api: { root: 'apps/api' } } });
     const base = await ws.repo.revParse();

@@ -36,7 +36,7 @@ export const affected: Handler = async ({ options }, ctx) => {
   const [nxAffected] = viaNx ? await Promise.all([nxAffectedProjects(ws.root, base, head), checkProjects(ws, services)]) : [new Set<string>()];
   const include: AffectedMatrix['include'] = [];
   for (const service of files.length === 0 ? [] : services) {
-    const hit = service.root === undefined ? nxAffected.has(service.project) : files.some(underRoots([service.root]));
+    const hit = service.root === undefined ? nxAffected.has(service.project) : files.some(underRoots(service.roots ?? [service.root]));
     if (hit) include.push({ service: service.name });
   }
   if (include.length === 0) ctx.out.info(`no service affected between ${base} and ${head} (${files.length} files changed)`);

@@ -76,6 +76,16 @@ describe('slipway check', () => {
     expect((await ws.tags()).local).toEqual(['api/v1.0.0']);
   });
 
+  it('a layer base without tag or digest is a finding, as the staging push would refuse it before reserving', async () => {
+    const ws = await gitWorkspace(
+      { registry: 'ghcr.io/acme', services: { web: { root: 'apps/web', build: { type: 'layer', from: 'ghcr.io/acme/node', dir: 'apps/web' } } } },
+      { 'apps/web/w.js': '1' },
+    );
+    const { exitCode, data } = await ws.json<CheckJson>('check');
+    expect(exitCode).toBe(2);
+    expect(byService(data)['web']?.findings).toEqual([{ code: 'E_CHECK_LAYER_FROM', message: 'services.web.build.from: "ghcr.io/acme/node" needs a tag or digest' }]);
+  });
+
   it('layer folders must exist with content; prebuilt templates must name one immutable image; roots must exist', async () => {
     const ws = await gitWorkspace(
       {
@@ -84,6 +94,7 @@ describe('slipway check', () => {
           web: { root: 'apps/web', build: { type: 'layer', from: 'scratch', dir: 'apps/web/dist' } },
           edge: { root: 'apps/edge', build: { type: 'prebuilt', from: '{image}:latest' } },
           gone: { root: 'apps/gone' },
+          split: { roots: ['apps/web', 'pkg/gone'] },
         },
       },
       { 'apps/web/w.js': '1', 'apps/edge/e.js': '1' },
@@ -95,6 +106,7 @@ describe('slipway check', () => {
     expect(s['edge']?.findings.map((f) => f.code)).toEqual(['E_CHECK_PREBUILT_TEMPLATE']);
     expect(s['edge']?.findings[0]?.message).toContain('floating tag latest');
     expect(s['gone']?.findings.map((f) => f.code)).toEqual(['E_CHECK_ROOT_MISSING']);
+    expect(s['split']?.findings).toEqual([{ code: 'E_CHECK_ROOT_MISSING', message: 'services.split.roots[1]: folder pkg/gone does not exist' }]);
   });
 
   it('staging-line: the changelog file for the package.json version must exist and say something', async () => {

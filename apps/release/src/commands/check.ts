@@ -1,10 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
 import { ChangelogError, changelogPathFor, readVersionChangelog } from '@slipway/notes';
-import { expandPrebuiltTemplate, PrebuiltTemplateError } from '@slipway/registry';
 import { compareVersions, parseVersion } from '@slipway/tag';
 import type { Handler } from '../context.js';
+import { buildFindings as buildConfigFindings } from '../flows/build-preflight.js';
 import { planReleases, type ServiceDetail, type ServicePlan } from '../release-plan.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 import { bumpOptions, selectServices } from './plan.js';
@@ -64,33 +64,14 @@ export const check: Handler = async ({ args, options }, ctx) => {
 async function buildFindings(ws: Workspace, service: ResolvedService, commit: string, version: string | null): Promise<Finding[]> {
   const findings: Finding[] = [];
   const at = `services.${service.name}`;
-  if (service.root !== undefined && !(await isDirectory(join(ws.root, service.root)))) {
-    findings.push({ code: 'E_CHECK_ROOT_MISSING', message: `${at}.root: folder ${service.root} does not exist` });
+  const configured = service.roots ?? [];
+  for (const [i, root] of configured.entries()) {
+    if (await isDirectory(join(ws.root, root))) continue;
+    const field = ws.config.services[service.name]?.roots === undefined ? 'root' : `roots[${i}]`;
+    findings.push({ code: 'E_CHECK_ROOT_MISSING', message: `${at}.${field}: folder ${root} does not exist` });
   }
-  const build = service.build;
-  if (build?.type === 'docker') {
-    if (!(await isDirectory(join(ws.root, build.context)))) {
-      findings.push({ code: 'E_CHECK_BUILD_CONTEXT_MISSING', message: `${at}.build.context: folder ${build.context} does not exist` });
-    }
-    const dockerfile = build.dockerfile ?? `${build.context.replace(/\/+$/, '')}/Dockerfile`;
-    if (!(await isFile(join(ws.root, dockerfile)))) {
-      findings.push({
-        code: 'E_CHECK_DOCKERFILE_MISSING',
-        message: `${at}.build: no Dockerfile at ${dockerfile}${build.dockerfile === undefined ? ' (set build.dockerfile if it lives elsewhere)' : ''}`,
-      });
-    }
-  } else if (build?.type === 'layer') {
-    const entries = await readdir(join(ws.root, build.dir)).catch(() => undefined);
-    if (entries === undefined) findings.push({ code: 'E_CHECK_LAYER_DIR_MISSING', message: `${at}.build.dir: folder ${build.dir} does not exist (build it first?)` });
-    else if (entries.length === 0) findings.push({ code: 'E_CHECK_LAYER_DIR_EMPTY', message: `${at}.build.dir: folder ${build.dir} is empty (build it first?)` });
-  } else if (build?.type === 'prebuilt') {
-    try {
-      expandPrebuiltTemplate({ template: build.from, image: service.image, commit, version: version ?? '0.0.0' });
-    } catch (error) {
-      if (!(error instanceof PrebuiltTemplateError)) throw error;
-      findings.push({ code: 'E_CHECK_PREBUILT_TEMPLATE', message: `${at}.build.from: ${error.message}` });
-    }
-  }
+  // Build configuration: the same findings every command that builds checks before its first side effect.
+  findings.push(...(await buildConfigFindings(ws, service, { commit, version, worktree: true })));
   return findings;
 }
 
@@ -141,8 +122,4 @@ function renderChecks(results: readonly ServiceCheck[]): string {
 
 async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() === true;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() === true;
 }

@@ -2,6 +2,7 @@ import { imageTags } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { Handler } from '../context.js';
 import { UsageError } from '../errors.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { table } from '../output.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 import { formatStagingResult, mainPromote, stagingPush } from '../staging-line.js';
@@ -25,6 +26,8 @@ export function ciEvent(options: Record<string, unknown>, env: NodeJS.ProcessEnv
 /** A main-line push of the single scheme: branch, sha-<7> and latest images; merging never deploys. */
 async function branchBuild(ws: Workspace, branch: string, commit: string, dryRun: boolean, log: (m: string) => void): Promise<ArtifactResult[]> {
   const head = await ws.git().fetchBranch(branch);
+  const images = ws.serviceNames().map((name) => ws.service(name)).filter((s) => s.kind === 'image');
+  await assertBuildable(ws, images, { commit, version: null, building: true });
   const results: ArtifactResult[] = [];
   for (const name of ws.serviceNames()) {
     const service = ws.service(name);
@@ -41,6 +44,11 @@ export const ci: Handler = async ({ options }, ctx) => {
   const log = (m: string) => ctx.out.info(m);
   const dryRun = ctx.dryRun;
   const scheme = ws.config.scheme;
+  const versionOverride = typeof options['versionOverride'] === 'string' && options['versionOverride'] !== '' ? options['versionOverride'] : undefined;
+  // Only a staging push reserves; anywhere else the override would be silently ignored.
+  if (versionOverride !== undefined && !(scheme === 'staging-line' && ref === 'refs/heads/staging')) {
+    throw new UsageError(`--version-override applies to a staging-line push to staging, not to ${ref} under the ${scheme} scheme`);
+  }
   const route = (action: string, data: unknown, human: string) => ({ data: { event, ref, action, result: data }, human: `${action}\n${human}`.trimEnd() });
 
   if (event !== 'push' && event !== 'workflow_dispatch') {
@@ -58,7 +66,7 @@ export const ci: Handler = async ({ options }, ctx) => {
 
   if (scheme === 'staging-line') {
     if (branch === 'staging') {
-      const result = await stagingPush(ws, { commit, dryRun, log });
+      const result = await stagingPush(ws, { commit, dryRun, log, versionOverride });
       return route('staging build', result, formatStagingResult(result));
     }
     if (branch === ws.config.mainBranch) {

@@ -167,7 +167,7 @@ describe('the computed-once chain (prebuilt {image}:sha-{sha7})', () => {
     const manifest = join(ws.repo.root, 'm1.json');
     const r = await chain.run(['publish', 'api/v1.0.0', '--manifest', manifest, '--json']);
     expect(r.exitCode, r.stderr).toBe(2);
-    expect(json<{ error: { code: string; message: string } }>(r).error).toMatchObject({ code: 'E_PREBUILT_TEMPLATE', message: expect.stringContaining('floating tag latest') });
+    expect(json<{ error: { code: string; message: string } }>(r).error).toMatchObject({ code: 'E_BUILD_CONFIG', message: expect.stringContaining('floating tag latest') });
     expect(await skopeoTags(image)).toEqual(['latest', `sha-${commit.slice(0, 7)}`]);
     await expect(readFile(manifest, 'utf8')).rejects.toThrow(/ENOENT/);
     expect(ws.github.repo(REPOSITORY).releases).toHaveLength(0);

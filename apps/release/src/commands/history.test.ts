@@ -49,6 +49,7 @@ describe('slipway history', () => {
   it('leaves out commits without Slipway trailers, and says when there is nothing', async () => {
     const ws = await pinsWorkspace();
     await ws.repo.commit('chore: hand edit', { 'deploy/staging/api.yaml': `service: api\nenvironment: staging\nimage: x/api\ndigest: sha256:${'f'.repeat(64)}\npromotedAt: 2026-01-01T00:00:00Z\npromotedBy: bob\nfrom: manual\n` });
+    await ws.repo.push();
     const r = await ws.run(['history', 'api', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(json<History>(r).promotions).toEqual([]);

@@ -1,6 +1,6 @@
 import type { Handler } from '../context.js';
 import { table } from '../output.js';
-import { openPinsRepo } from '../pins-repo.js';
+import { openPinsRepo } from '../adapters/pins-repo.js';
 import { imageService, readPinState, requireEnvironment, shortDigest, type PromotionRecord } from '../promotion.js';
 import { openWorkspace } from '../workspace.js';
 
@@ -18,13 +18,18 @@ export const history: Handler = async ({ args, options }, ctx) => {
   let promotions: PromotionRecord[];
   try {
     await repo.refresh();
-    const state = await readPinState(repo, ws, service);
+    const state = await readPinState(repo, ws, service, 'promotions');
     promotions = environment === undefined ? state.history : state.history.filter((r) => r.environment === environment);
   } finally {
     await repo.close();
   }
 
   const data = { service: service.name, environment: environment ?? null, promotions };
+  for (const r of promotions.filter((p) => p.pinned !== p.digest)) {
+    ctx.out.warn(
+      `commit ${r.commit.slice(0, 12)} claims ${shortDigest(r.digest)} in ${r.environment}, but its pin file ${r.pinned === null ? 'was not changed by it' : `holds ${shortDigest(r.pinned)}`}; the gates go by the file`,
+    );
+  }
   if (promotions.length === 0) {
     return { data, human: `no promotions of ${service.name}${environment ? ` in ${environment}` : ''} in the pins repository (${ws.config.pins.repo})` };
   }

@@ -8,6 +8,11 @@ const row = (plan: ReleasePlan, service: string): ServicePlan => {
   return found;
 };
 
+/** What `git log <range> -- <paths>` lists, newest first: the answer plan must match. */
+async function gitLog(repo: { git(...args: string[]): Promise<string> }, range: string, ...paths: string[]): Promise<string[]> {
+  return (await repo.git('log', '--format=%H', range, '--', ...paths)).split('\n').filter(Boolean);
+}
+
 const rooted = { api: { root: 'apps/api' }, web: { root: 'apps/web' } };
 
 describe('slipway plan', () => {
@@ -144,15 +149,18 @@ describe('slipway plan', () => {
     // web was released at the merge: the side branch came in with it.
     expect(row(data, 'web').commits.map((c) => c.sha)).toEqual([after]);
     expect(row(data, 'db').commits.map((c) => c.sha)).toEqual([after]);
-    // api was released on main before the merge: the side commit and the merge (whose diff against
-    // main is api's file) are unreleased.
-    expect(row(data, 'api').commits.map((c) => c.sha)).toEqual([after, merge, side]);
-    expect(row(data, 'api').commits[1]).toMatchObject({ pr: 7 });
+    // api was released on main before the merge: the side commit is unreleased. The merge brought
+    // exactly the side's api file, so `git log api/v1.0.0..main -- apps/api` does not list it.
+    expect(row(data, 'api').commits.map((c) => c.sha)).toEqual([after, side]);
+    expect(row(data, 'api').commits.map((c) => c.sha)).toEqual(await gitLog(repo, 'api/v1.0.0..origin/main', 'apps/api'));
+    expect(row(data, 'api').commits.some((c) => c.sha === merge)).toBe(false);
   });
 
-  it('a release cut off main (not on its history) costs one more log, and still counts right', async () => {
+  it('a release tag cut off main (not on its history) is ignored for versioning and named', async () => {
     const ws = await gitWorkspace({ services: rooted });
     const { repo } = ws;
+    await ws.land('feat(api): first', { 'apps/api/a.js': '0' });
+    await ws.release('api/v1.0.0');
     const shared = await ws.land('feat(api): before the fork', { 'apps/api/a.js': '1' });
     await ws.release('web/v1.0.0');
     await repo.git('checkout', '--quiet', '-b', 'hotfix');
@@ -162,9 +170,9 @@ describe('slipway plan', () => {
     const onMain = await ws.land('fix(api): on main', { 'apps/api/a.js': '2' });
 
     const { data } = await ws.json<ReleasePlan>('plan');
-    expect(data.history.gitLogPasses).toBe(2);
-    expect(row(data, 'api').commits.map((c) => c.sha)).toEqual([onMain]);
-    expect(row(data, 'api').commits.some((c) => c.sha === shared)).toBe(false);
+    expect(data.history.gitLogPasses).toBe(1);
+    expect(row(data, 'api')).toMatchObject({ lastTag: 'api/v1.0.0', ignoredTags: ['api/v1.0.1'], bump: 'minor', nextTag: 'api/v1.1.0' });
+    expect(row(data, 'api').commits.map((c) => c.sha)).toEqual([onMain, shared]);
     expect(row(data, 'web').affected).toBe(false);
   });
 

@@ -59,10 +59,20 @@ function renderPlan(result: ReleasePlan): string {
     s.nextTag ?? '-',
     s.note,
   ]);
+  // Tags off the head's history play no part in the plan; say so, or a user looking for
+  // api/v2.0.0-alpha.65 in the LAST TAG column wonders where it went. Shared streams name them once.
+  const ignored = new Map<string, string>();
+  for (const s of result.services) {
+    if (s.ignoredTags.length === 0) continue;
+    const list = s.ignoredTags.length <= 6 ? s.ignoredTags.join(', ') : `${s.ignoredTags.slice(0, 3).join(', ')} … ${s.ignoredTags.slice(-2).join(', ')}`;
+    const key = s.ignoredTags.join('\0');
+    if (!ignored.has(key)) ignored.set(key, `${result.scheme === 'per-service' ? s.service : 'all services'}: ${s.ignoredTags.length} tag${s.ignoredTags.length === 1 ? '' : 's'} not on ${result.head.ref} ${s.ignoredTags.length === 1 ? 'is' : 'are'} ignored: ${list}`);
+  }
   return [
     `Plan at ${result.head.ref} (${result.head.commit.slice(0, 7)}), ${result.scheme} scheme`,
     '',
     table(['SERVICE', 'LAST TAG', 'COMMITS', 'AFFECTED', 'NEXT TAG', 'WHY'], rows),
+    ...(ignored.size > 0 ? ['', ...ignored.values()] : []),
     '',
     renderBlastRadiusTable(result.blastRadius, { format: 'plain' }).trimEnd(),
   ].join('\n');

@@ -290,6 +290,7 @@ describe('slipway promote: pins repositories and formats', () => {
     const detached = await ws.run(['promote', 'api', '--to', 'staging', '--version', '1.0.0']);
     expect(detached.exitCode).toBe(2);
     expect(detached.stderr).toMatch(/detached HEAD .* check out the branch/);
+    expect((await ws.run(['status', 'api'])).exitCode).toBe(0); // reading needs no branch
 
     await ws.repo.git('checkout', '--quiet', 'main');
     await ws.repo.git('remote', 'remove', 'origin');

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import type { ResolvedService } from '@slipway/config';
+import { own, type ResolvedService } from '@slipway/config';
 import { assertDigest, assertPromotion, formatTimestamp, isFloatingTag } from '@slipway/pins';
 import type { CommandContext, Handler } from '../context.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { readReleaseManifest } from '../manifest.js';
-import { landChange, openPinsRepo, type PinsRepo, type Planned } from '../pins-repo.js';
+import { landChange, openPinsRepo, type Planned } from '../adapters/pins-repo.js';
 import {
   currentDigests,
   describeDigest,
@@ -54,7 +54,7 @@ export interface PromotionResult {
 
 function refuseStagingOnly(ws: Workspace, environment: string, tag: string | undefined): void {
   // CONTRACT §2: an X.Y.Z-staging.N build deploys to the staging line only; later environments take X.Y.Z.
-  if (tag === undefined || ws.config.environments[environment]?.after === undefined) return;
+  if (tag === undefined || own(ws.config.environments, environment)?.after === undefined) return;
   if (tryClassify(ws, tag)?.kind === 'staging') {
     throw new PolicyError('E_STAGING_ONLY', `${tag} is a staging build: it deploys only to the first environment; promote its X.Y.Z release to ${environment}`);
   }
@@ -105,22 +105,22 @@ export const promote: Handler = async ({ args, options }, ctx) => {
   const approvedBy = stringList(options['approvedBy']);
   const source = await resolveSource(ws, service, options, ctx.processCwd);
   refuseStagingOnly(ws, environment, source.tag);
-  const gate = ws.config.environments[environment];
+  const gate = own(ws.config.environments, environment);
   const from = gate?.after ?? 'release';
 
-  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (repo, state) => ({
+  const { result, branch, checkout } = await landPromotion(ws, ctx, service, environment, approvedBy, async (state) => ({
     digest: source.digest,
     image: source.image,
-    known: source.via === 'digest' ? await describeDigest(repo, ws, state, source.digest) : { version: source.version, tag: source.tag, imageTag: source.imageTag },
+    known: source.via === 'digest' ? describeDigest(state, source.digest) : { version: source.version, tag: source.tag, imageTag: source.imageTag },
     from,
   }));
   const next = Object.entries(ws.config.environments).find(([, e]) => e.after === environment)?.[0];
   const hint = next && result.status === 'promoted' ? `\nnext: slipway promote ${service.name} --to ${next} --digest ${result.digest}` : '';
-  return { data: result, human: `${describePromotion(result, branch)}${hint}` };
+  return { data: result, human: `${describePromotion(result, branch, checkout)}${hint}` };
 };
 
 /** What a promotion pins, chosen against the pins repo's current state (read again on every retry). */
-export type PromotionTarget = (repo: PinsRepo, state: PinState) => Promise<Pick<PlanInput, 'digest' | 'image' | 'known' | 'from'>>;
+export type PromotionTarget = (state: PinState) => Promise<Pick<PlanInput, 'digest' | 'image' | 'known' | 'from'>>;
 
 /**
  * The GitOps half shared by promote and rollback: open the pins repo, plan the change against its
@@ -133,7 +133,7 @@ export async function landPromotion(
   environment: string,
   approvedBy: readonly string[],
   target: PromotionTarget,
-): Promise<{ result: PromotionResult; branch: string | undefined }> {
+): Promise<{ result: PromotionResult; branch: string | undefined; checkout: boolean }> {
   const log = (m: string) => ctx.out.info(m);
   const repo = await openPinsRepo({ root: ws.root, spec: ws.config.pins.repo, env: ws.env, write: !ctx.dryRun, log });
   try {
@@ -142,11 +142,11 @@ export async function landPromotion(
       repo,
       async () => {
         const state = await readPinState(repo, ws, service);
-        return planPromotion({ ws, state, environment, ...(await target(repo, state)), approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
+        return planPromotion({ ws, state, environment, ...(await target(state)), approvedBy, actor, dryRun: ctx.dryRun, pinsRepo: repo.spec });
       },
-      { dryRun: ctx.dryRun, log },
+      { dryRun: ctx.dryRun, env: ws.env, log },
     );
-    return { result: { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed }, branch: repo.branch };
+    return { result: { ...landed.result, commit: landed.commit ?? null, pushed: landed.pushed }, branch: repo.branch, checkout: repo.mode === 'checkout' };
   } finally {
     await repo.close();
   }
@@ -213,13 +213,18 @@ export function planPromotion(input: PlanInput): Planned<PromotionResult> {
   return { result, change };
 }
 
-/** The line a person reads after promote or rollback. */
-export function describePromotion(result: PromotionResult, branch: string | undefined): string {
+/**
+ * The line a person reads after promote or rollback. `checkout`: the pins repository is the user's
+ * checkout, which the pushed commit was never made in (it is behind origin until pulled).
+ */
+export function describePromotion(result: PromotionResult, branch: string | undefined, checkout = false): string {
   const what = `${result.service} ${result.version === null ? shortDigest(result.digest) : `${result.version} (${shortDigest(result.digest)})`}`;
   const verb = result.from === 'rollback' ? 'rolled back' : 'promoted';
   if (result.status === 'unchanged') return `${result.environment} already pins ${what}; nothing to do`;
   if (result.status === 'planned') return `dry run: would have ${verb} ${what} in ${result.environment} by writing ${result.path}; nothing was written`;
-  const where = result.pushed ? `pushed to origin/${branch ?? ''}` : 'committed locally (the pins repository has no origin)';
+  const where = result.pushed
+    ? `pushed to origin/${branch ?? ''}${checkout ? ` (this checkout is untouched: git pull --ff-only to see it)` : ''}`
+    : 'committed locally (the pins repository has no origin)';
   const approvals = result.approvedBy.length > 0 ? `, approved by ${result.approvedBy.join(', ')}` : '';
   return `${verb} ${what} in ${result.environment}${approvals}: ${result.path}, commit ${(result.commit ?? '').slice(0, 12)} ${where}`;
 }

@@ -2,10 +2,11 @@ import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
 import { renderNotes } from '@slipway/notes';
-import { classifyTag, imageTags, sortTags, type TagInfo } from '@slipway/tag';
+import { classifyTag, imageTags, prefixTakesV, sortTags, type TagInfo } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { CommandContext, Handler } from '../context.js';
 import { crashPoint } from '../crash-point.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { PolicyError, UsageError } from '../errors.js';
 import type { ReleaseManifest } from '../manifest.js';
 import { publishNpmPackage } from '../npm-publish.js';
@@ -26,9 +27,9 @@ export interface PublishResult {
   dispatched: boolean;
 }
 
-/** The tags of one release stream: `<service>/v…` per service, `v…` for the single scheme. */
-function streamPrefix(ws: Workspace, info: TagInfo): string {
-  return info.service === null ? 'v' : `${info.service}/v`;
+/** The tags of one release stream: `<tagPrefix>v…` (or `<package>@…`) per service, `v…` for the single scheme. */
+function streamPrefix(info: TagInfo): string {
+  return info.service === null ? 'v' : prefixTakesV(info.prefix) ? `${info.prefix}v` : info.prefix;
 }
 
 /** The services a tag publishes: the one it names, or every image service of a single-image repo. */
@@ -53,7 +54,7 @@ async function writeOnce(path: string, manifest: ReleaseManifest | ReleaseManife
 
 async function releaseNotes(ws: Workspace, info: TagInfo, commit: string, service: ResolvedService | undefined): Promise<string> {
   const git = ws.git();
-  const stream = await git.listTags(streamPrefix(ws, info));
+  const stream = await git.listTags(streamPrefix(info));
   const options = { scheme: ws.config.scheme, services: ws.config.services } as const;
   const older = sortTags(
     stream.map((t) => t.name),
@@ -75,7 +76,7 @@ async function releaseNotes(ws: Workspace, info: TagInfo, commit: string, servic
     version: info.version ?? info.name,
     tag: info.tag,
     ...(previous ? { previousTag: previous } : {}),
-    commits: commits.map((c) => ({ sha: c.sha, subject: c.subject, body: c.body })),
+    commits: commits.map((c) => ({ sha: c.sha, subject: c.subject, body: c.body, message: c.message })),
     ...(ws.config.repository ? { repository: ws.config.repository } : {}),
     date: new Date((await git.commitTime(commit)) * 1000),
   });
@@ -94,25 +95,35 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   const services = servicesOf(ws, info);
   if (services.length === 0) throw new UsageError('services.json has no image service to publish');
 
-  // 2. Origin is the source of truth: the tag's commit must be on the main line, prereleases too.
+  // 2. Origin is the source of truth: the tag's commit must be on the main line, prereleases too
+  //    unless prereleaseFrom says otherwise.
   const git = ws.git();
   const main = ws.config.mainBranch;
   log(`fetching tags and ${main} from origin`);
   await git.fetchTags();
   await git.fetchBranch(main);
   const commit = await git.resolveCommit(`refs/tags/${tag}`);
-  if (!(await git.isAncestor(commit, `refs/remotes/origin/${main}`))) {
+  // prereleaseFrom "any-branch" lets a prerelease (a canary of a feature branch) ship from off
+  // main; a stable release never does, whatever the setting.
+  const offMainAllowed = info.prerelease && services.every((s) => s.prereleaseFrom === 'any-branch');
+  const onMain = await git.isAncestor(commit, `refs/remotes/origin/${main}`);
+  if (!onMain && offMainAllowed) {
+    log(`${tag} is not on origin/${main}; publishing it anyway: prereleaseFrom is "any-branch"`);
+  } else if (!onMain) {
+    const hint = info.prerelease ? ' (prereleases from other branches need "prereleaseFrom": "any-branch" in services.json)' : '';
     throw new PolicyError(
       'E_TAG_NOT_ON_MAIN',
-      `${tag} points at ${commit.slice(0, 7)}, which is not reachable from origin/${main}: releases ship code that is already on ${main}. Tag a commit of ${main} instead (tags are immutable: use a new version).`,
+      `${tag} points at ${commit.slice(0, 7)}, which is not reachable from origin/${main}: releases ship code that is already on ${main}. Tag a commit of ${main} instead (tags are immutable: use a new version)${hint}.`,
     );
   }
 
+  // Build configuration errors knowable offline stop here, before anything is pushed.
+  await assertBuildable(ws, services, { commit, version: info.version });
   crashPoint(ctx.env, 'checks');
 
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
   // Stable versions already released in this tag's stream: `latest` and X.Y never move backwards.
-  const released = (await git.listTags(streamPrefix(ws, info)))
+  const released = (await git.listTags(streamPrefix(info)))
     .filter((t) => t.name !== tag)
     .map((t) => tryClassify(ws, t.name))
     .flatMap((other) => (other?.kind === 'release' && other.version !== null ? [other.version] : []));
@@ -132,6 +143,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   // 6. GitHub release: prerelease from the tag; an existing identical release is fine.
   let release: PublishResult['release'] = null;
   const github = ws.github();
+  const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
   const notes = await releaseNotes(ws, info, commit, info.service === null ? undefined : services[0]);
   const body = [
     notes.trimEnd(),
@@ -144,7 +156,6 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
     '',
   ].join('\n');
   if (github && !dryRun) {
-    const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
     // Keep the dispatch record of an earlier run, or ensureRelease would erase it and re-dispatch.
     const previous = await github.getReleaseByTag(tag);
     const finalBody = previous?.body.includes(DISPATCHED_MARK) ? `${body.trimEnd()}\n\n${DISPATCHED_MARK}\n` : body;
@@ -196,7 +207,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
         await github.repositoryDispatch({ eventType: ws.config.dispatch.eventType, clientPayload: { service, version, tag: releaseTag, image, digest, manifest } });
       }
       crashPoint(ctx.env, 'dispatch');
-      await github.updateRelease(current.id, { body: `${current.body.trimEnd()}\n\n${DISPATCHED_MARK}\n` });
+      await github.updateRelease(current.id, { body: `${current.body.trimEnd()}\n\n${DISPATCHED_MARK}\n`, makeLatest });
       dispatched = true;
       log(`dispatched ${ws.config.dispatch.eventType} by digest`);
     }

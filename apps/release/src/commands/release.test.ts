@@ -31,6 +31,15 @@ describe('slipway release', () => {
     expect((await ws.tags()).origin).toEqual(['api/v1.1.0', 'api/v1.1.1']);
   });
 
+  it('a build configuration error is exit 2 before the tag is created: a tag whose publish cannot build is never pushed', async () => {
+    const ws = await gitWorkspace({ services: { api: { root: 'apps/api', build: { type: 'layer', from: 'ghcr.io/acme/node', dir: 'apps/api' } } } });
+    await ws.land('feat(api): x', { 'apps/api/a.js': '1' });
+    const { exitCode, data } = await ws.json<{ error: { code: string; message: string } }>('release', 'api', '--version', '1.0.0');
+    expect(exitCode).toBe(2);
+    expect(data.error).toMatchObject({ code: 'E_BUILD_CONFIG', message: expect.stringContaining('services.api.build.from') });
+    expect(await ws.tags()).toEqual({ local: [], origin: [] });
+  });
+
   it('--dry-run prints the plan and notes and writes no tag, locally or on origin', async () => {
     const ws = await gitWorkspace({ services });
     await ws.release('api/v1.0.0');

@@ -1,9 +1,10 @@
 import { renderNotes } from '@slipway/notes';
 import { compareVersions, parseVersion, releaseTag, type ClassifyOptions } from '@slipway/tag';
 import type { Env, Handler } from '../context.js';
+import { assertBuildable } from '../flows/build-preflight.js';
 import { PolicyError, UsageError } from '../errors.js';
 import { planReleases } from '../release-plan.js';
-import { openWorkspace, type Workspace } from '../workspace.js';
+import { openWorkspace } from '../workspace.js';
 import { bumpOptions } from './plan.js';
 
 /** What `slipway release --json` prints. */
@@ -20,38 +21,6 @@ export interface ReleaseResult {
   dryRun: boolean;
   /** 'created' when this run pushed the tag, 'unchanged' when origin already had exactly it, null on --dry-run. */
   pushed: 'created' | 'unchanged' | null;
-}
-
-/**
- * A never-released service starts at the version its project's package.json holds at the commit
- * being tagged, so `nx run release:api` works the first time with no flag. "0.0.0" is the
- * placeholder many generators write, not a version anyone chose: it counts as none.
- */
-async function firstVersion(ws: Workspace, service: string, commit: string): Promise<{ file: string; version: string | undefined }> {
-  const root = (await ws.serviceRoots(service))[0];
-  const file = root === undefined || root === '.' || root === '' ? 'package.json' : `${root.replace(/\/+$/, '')}/package.json`;
-  const text = await ws.git().readFileAt({ commit, path: file });
-  if (text === undefined) return { file, version: undefined };
-  let version: unknown;
-  try {
-    version = (JSON.parse(text) as { version?: unknown } | null)?.version;
-  } catch (cause) {
-    throw new UsageError(`${file} at ${commit.slice(0, 7)} is not valid JSON (${(cause as Error).message}): fix it, or choose the first version with --version`);
-  }
-  if (version === undefined || version === '0.0.0') return { file, version: undefined };
-  if (typeof version !== 'string' || !isPlainVersion(version)) {
-    throw new UsageError(`${file}: "version" is ${JSON.stringify(version)}, not a version Slipway can tag (MAJOR.MINOR.PATCH[-pre]): fix it, or choose the first version with --version`);
-  }
-  return { file, version };
-}
-
-function isPlainVersion(version: string): boolean {
-  try {
-    parseVersion(version);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -100,17 +69,11 @@ export const release: Handler = async ({ args, options }, ctx) => {
     parseVersion(explicit);
     version = explicit;
     source = '--version';
-  } else if (row.firstRelease) {
-    const first = await firstVersion(ws, service, commit);
-    if (first.version === undefined) {
-      throw new UsageError(
-        `${service} has no release tag yet and ${first.file} has no version to start from, so its first version is yours to choose: ${rerunWith(ctx.env, service, '--version 0.1.0')} (or 1.0.0)`,
-      );
-    }
-    version = first.version;
-    source = `"version" in ${first.file} (first release)`;
   } else if (detail.error) {
     throw detail.error;
+  } else if (row.firstRelease && row.nextVersion === null) {
+    const where = detail.firstVersionFile ? `${detail.firstVersionFile} has no version to start from` : 'no version to start from';
+    throw new UsageError(`${service} has no release tag yet and ${where}, so its first version is yours to choose: ${rerunWith(ctx.env, service, '--version 0.1.0')} (or 1.0.0)`);
   } else if (row.nextVersion === null) {
     return {
       data: { service, released: false, reason: row.note, lastTag: row.lastTag, commit },
@@ -118,7 +81,11 @@ export const release: Handler = async ({ args, options }, ctx) => {
     };
   } else {
     version = row.nextVersion;
-    source = bump === undefined ? `conventional commits (${row.bump ?? 'none'})` : `--bump ${bump}`;
+    source = row.firstRelease
+      ? `"version" in ${detail.firstVersionFile ?? 'package.json'} (first release)`
+      : bump === undefined
+        ? `conventional commits (${row.bump ?? 'none'})`
+        : `--bump ${bump}`;
   }
 
   const classify = { scheme, services: ws.config.services, service } as ClassifyOptions & { service: string };
@@ -135,6 +102,9 @@ export const release: Handler = async ({ args, options }, ctx) => {
   if (highest?.version && compareVersions(version, highest.version) <= 0) {
     throw new PolicyError('E_VERSION_NOT_ABOVE', `${version} is not above ${highest.tag}, the highest release of ${scheme === 'per-service' ? service : 'this workspace'}; versions only go up`);
   }
+
+  // A tag is the start of a publish: one whose build cannot work is never pushed.
+  await assertBuildable(ws, [ws.service(service)], { commit, version });
 
   const previousTag = row.lastTag;
   const notes = renderNotes({

@@ -25,6 +25,7 @@ async function setup(options: { github: boolean; scheme?: string; version?: stri
     files: { 'services.json': JSON.stringify(config), 'package.json': JSON.stringify({ version: options.version ?? '0.1.2-rc.0' }) },
   });
   onTestFinished(repo.cleanup);
+  github.repo(REPOSITORY, { origin: repo.dir });
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
   return { repo, github, env };
 }

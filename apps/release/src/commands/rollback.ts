@@ -2,6 +2,7 @@ import type { Handler } from '../context.js';
 import { PolicyError } from '../errors.js';
 import {
   describeDigest,
+  heldIn,
   imageService,
   releaseTagInfo,
   requireEnvironment,
@@ -14,15 +15,17 @@ import { openWorkspace, type Workspace } from '../workspace.js';
 import { describePromotion, landPromotion } from './promote.js';
 
 /**
- * The digest to return to: with `--to V`, V as this environment (else any) ran it, else as the
- * registry has it; without, the newest promotion of this environment whose digest differs from the
- * one pinned now. Rolling back twice therefore returns to where it started, as `kubectl rollout undo` does.
+ * The digest to return to, from what the environment's pin file held (never from trailers): with
+ * `--to V`, V as this environment (else any) held it, else as the registry has it; without, the
+ * newest digest the file held that differs from the one pinned now. Rolling back twice therefore
+ * returns to where it started, as `kubectl rollout undo` does.
  */
 async function target(ws: Workspace, state: PinState, environment: string, to: string | undefined): Promise<string> {
-  const ran = state.history.filter((r) => r.environment === environment);
+  const ran = heldIn(state, environment);
   if (to !== undefined) {
     const version = releaseTagInfo(ws, state.service, to).version ?? to;
-    const known = ran.find((r) => r.version === version) ?? state.history.find((r) => r.version === version);
+    const anywhere = state.environments.flatMap((e) => heldIn(state, e));
+    const known = ran.find((h) => h.version === version) ?? anywhere.find((h) => h.version === version);
     if (known) return known.digest;
     return (await resolveVersion(ws, state.service, to)).digest;
   }
@@ -30,11 +33,11 @@ async function target(ws: Workspace, state: PinState, environment: string, to: s
   if (now === undefined) {
     throw new PolicyError('E_NOTHING_TO_ROLL_BACK', `${state.service.name} has nothing pinned in ${environment}; there is nothing to roll back`);
   }
-  const previous = ran.find((r) => r.digest !== now);
+  const previous = ran.find((h) => h.digest !== now);
   if (!previous) {
     throw new PolicyError(
       'E_NOTHING_TO_ROLL_BACK',
-      `${environment} has only ever run ${state.service.name} ${shortDigest(now)} according to the promotion record; there is no earlier digest to return to`,
+      `${environment} has only ever run ${state.service.name} ${shortDigest(now)} according to its pin file's history; there is no earlier digest to return to`,
     );
   }
   return previous.digest;
@@ -53,9 +56,9 @@ export const rollback: Handler = async ({ args, options }, ctx) => {
   if (to !== undefined) releaseTagInfo(ws, service, to); // a malformed version is bad input before anything is opened
   const approvedBy = stringList(options['approvedBy']);
 
-  const { result, branch } = await landPromotion(ws, ctx, service, environment, approvedBy, async (repo, state) => {
+  const { result, branch, checkout } = await landPromotion(ws, ctx, service, environment, approvedBy, async (state) => {
     const digest = await target(ws, state, environment, to);
-    return { digest, image: service.image, known: await describeDigest(repo, ws, state, digest), from: 'rollback' };
+    return { digest, image: service.image, known: describeDigest(state, digest), from: 'rollback' };
   });
-  return { data: result, human: describePromotion(result, branch) };
+  return { data: result, human: describePromotion(result, branch, checkout) };
 };

@@ -88,6 +88,7 @@ describe('slipway status', () => {
       '',
     ].join('\n');
     await ws.repo.commit('chore: pin by hand', { 'deploy/staging/api.yaml': pin });
+    await ws.repo.push(); // status shows what origin pins: that is what gets deployed
 
     const r = await ws.run(['status', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -2,7 +2,7 @@ import type { Pinned } from '@slipway/pins';
 import { isNotFound } from '@slipway/registry';
 import type { Handler } from '../context.js';
 import { table } from '../output.js';
-import { openPinsRepo } from '../pins-repo.js';
+import { openPinsRepo } from '../adapters/pins-repo.js';
 import { imageService, readPinState, releaseTagInfo, shortDigest, tryClassify } from '../promotion.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 
@@ -46,7 +46,8 @@ function imageTagOf(ws: Workspace, pinned: Pinned, service: ReturnType<typeof im
 }
 
 /**
- * `slipway status [service…]`: per service and environment, what the pins repository pins at HEAD —
+ * `slipway status [service…]`: per service and environment, what the pins repository pins (origin's
+ * branch, fetched now; the checkout itself when it has no origin) —
  * version, digest, when, by whom — and whether the registry's tag for that version still resolves
  * to the pinned digest. An unreachable registry makes drift `unknown` with a warning; the table is
  * still printed and the exit code stays 0 (drift is reported, not an error).
@@ -60,7 +61,7 @@ export const status: Handler = async ({ args }, ctx) => {
   const states = [];
   try {
     await repo.refresh();
-    for (const service of services) states.push(await readPinState(repo, ws, service));
+    for (const service of services) states.push(await readPinState(repo, ws, service, 'none'));
   } finally {
     await repo.close();
   }

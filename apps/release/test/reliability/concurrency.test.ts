@@ -22,6 +22,7 @@ async function stagingRepo(github: boolean) {
   };
   const repo = await createTempRepo({ files: { 'services.json': JSON.stringify(config), 'package.json': JSON.stringify({ version: '2.0.0' }) } });
   onTestFinished(repo.cleanup);
+  double.repo(REPOSITORY, { origin: repo.dir });
   const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: double.url, HOME: repo.root, ...repo.env };
   return { repo, double, env };
 }
@@ -108,5 +109,41 @@ describe('two publishes of the same tag at once (two CI jobs, two clones)', () =
     const written = await Promise.all(manifests.map(async (m) => JSON.parse(await readFile(m, 'utf8')) as Record<string, unknown>));
     expect({ ...written[0], createdAt: undefined }).toEqual({ ...written[1], createdAt: undefined });
     expect(written[0]).toMatchObject({ digest, commit, tag: 'api/v1.0.0' });
+  });
+});
+
+describe('floating tags under overlapping publishes', () => {
+  it('a slow publish of 3.0.1 overlapping a fast one of 3.0.2 leaves latest and 3.0 on 3.0.2', async () => {
+    const f = await faultyWorkspace();
+    const { ws } = f;
+    await ws.repo.commit('fix(api): 3.0.1', { 'apps/api/server.js': 'console.log("3.0.1")\n' });
+    await ws.repo.push('main');
+    await ws.tagRelease('api/v3.0.1');
+
+    // 3.0.1 decides from the tags it sees (3.0.2 does not exist yet); its first floating write is
+    // held in the proxy until 3.0.2 has been published in full.
+    const held = f.registryProxy.hold(({ method, path }) => method === 'PUT' && path === '/v2/acme/api/manifests/3.0');
+    const slow = runCli(['publish', 'api/v3.0.1', '--json'], { cwd: ws.repo.dir, env: f.env });
+    await held.arrived;
+
+    await ws.repo.commit('fix(api): 3.0.2', { 'apps/api/server.js': 'console.log("3.0.2")\n' });
+    await ws.repo.push('main');
+    await ws.tagRelease('api/v3.0.2');
+    const fast = await runCli(['publish', 'api/v3.0.2', '--json'], { cwd: ws.repo.dir, env: f.env });
+    expect(fast.exitCode, fast.stderr + fast.stdout).toBe(0);
+    held.release();
+    const slowRun = await slow;
+    expect(slowRun.exitCode, slowRun.stderr + slowRun.stdout).toBe(0);
+
+    // skopeo, reading the registry directly, is the witness.
+    const image = `${ws.registry.host}/acme/api`;
+    const newest = await skopeoDigest(`${image}:v3.0.2`);
+    const older = await skopeoDigest(`${image}:v3.0.1`);
+    expect(newest).toMatch(/^sha256:/);
+    expect(older).not.toBe(newest);
+    expect(await skopeoDigest(`${image}:latest`)).toBe(newest);
+    expect(await skopeoDigest(`${image}:3.0`)).toBe(newest);
+    // The slow run reports only the tags that name its image.
+    expect(JSON.parse(slowRun.stdout).artifacts[0].tags).toEqual(['v3.0.1', '3.0.1']);
   });
 });

@@ -123,6 +123,7 @@ describe('reserve through a GitHub that fails or loses the create', () => {
     const config = { repository: REPOSITORY, scheme: 'staging-line', registry: 'oci-layout:.images', services: { api: { root: 'apps/api' } } };
     const repo = await createTempRepo({ files: { 'services.json': JSON.stringify(config), 'package.json': JSON.stringify({ version: '3.1.0' }) } });
     onTestFinished(repo.cleanup);
+    github.repo(REPOSITORY, { origin: repo.dir });
     const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: proxy.url, HOME: repo.root, ...repo.env };
     const reserve = () => runCli(['reserve', 'api', '--json'], { cwd: repo.dir, env });
     return { github, proxy, repo, reserve };

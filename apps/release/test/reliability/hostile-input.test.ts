@@ -125,6 +125,7 @@ describe('hostile tags', () => {
     const services = { repository: REPOSITORY, registry: `${host}/acme`, insecureRegistries: [host], services: { api: { root: 'apps/api' }, vault: { root: 'apps/vault' } } };
     const repo = await createTempRepo({ files: { 'services.json': JSON.stringify(services) } });
     onTestFinished(repo.cleanup);
+    github.repo(REPOSITORY, { origin: repo.dir });
     const env = { PATH: process.env['PATH'], NO_COLOR: '1', GITHUB_TOKEN, GITHUB_API_URL: github.url, HOME: repo.root, ...repo.env };
     const manifest = join(repo.root, 'manifest.json');
     const before = await repo.git('-C', repo.origin, 'for-each-ref');
@@ -253,6 +254,55 @@ describe('hostile services.json', () => {
       }),
       { numRuns: NUM_RUNS },
     );
+  });
+});
+
+describe('hostile services.json: depth and prototype names', () => {
+  it('a services.json nested 10,000 deep is bad input (exit 2), not a stack overflow', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-config-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const deep = (open: string, inner: string, close: string) => `{"services":{"api":{"root":"api"}},"x":${open.repeat(10_000)}${inner}${close.repeat(10_000)}}`;
+    for (const text of [deep('[', '', ']'), deep('{"a":', '1', '}'), `{"services":{"api":${'{"root":'.repeat(10_000)}"x"${'}'.repeat(10_000)}}}`]) {
+      expect(thrown(() => parseConfig(text))).toMatchObject({ name: 'ConfigError', exitCode: 2, message: expect.stringMatching(/nested (deeper than|too deeply)/) });
+      await writeFile(join(dir, 'services.json'), text);
+      const run = await runCli(['tag', 'inspect', 'api/v1.0.0', '--json'], { cwd: dir });
+      expect(run.exitCode, run.stdout).toBe(2);
+      expect(verdict(run).code).toBe('E_CONFIG_INVALID');
+    }
+  });
+
+  it('names like constructor, __proto__ and toString never resolve through the object prototype', async () => {
+    const ws = await pinsWorkspace();
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      for (const argv of [
+        ['tag', 'inspect', `${name}/v1.0.0`],
+        ['plan', name],
+        ['check', name],
+        ['release', name, '--version', '1.0.0', '--dry-run'],
+        ['status', name],
+        ['history', name],
+        ['promote', 'api', '--to', name, '--digest', D, '--dry-run'],
+        ['promote', name, '--to', 'staging', '--digest', D, '--dry-run'],
+        ['rollback', 'api', '--env', name, '--dry-run'],
+      ]) {
+        const run = await ws.run([...argv, '--json']);
+        const { exitCode, code } = verdict(run);
+        expect(exitCode, `${argv.join(' ')}: ${run.stdout}`).toBe(2);
+        // Unknown, by name: not some later failure of a service or environment made up from Object's members.
+        expect(['E_UNKNOWN_SERVICE', 'E_UNKNOWN_ENVIRONMENT', 'E_TAG_INVALID'], `${argv.join(' ')}: ${run.stdout}`).toContain(code);
+      }
+    }
+    expect(await ws.originLog()).not.toContainEqual(expect.stringMatching(/promote/));
+  });
+
+  it('a service and an environment named constructor are ordinary names', () => {
+    const config = parseConfig(
+      JSON.stringify({ environments: { constructor: {}, prod: { after: 'constructor' } }, services: { constructor: { root: 'a' } } }),
+    );
+    expect(Object.keys(config.services)).toEqual(['constructor']);
+    expect(thrown(() => parseConfig(JSON.stringify({ environments: { prod: { after: 'constructor' } }, services: { api: { root: 'a' } } })))).toMatchObject({
+      message: expect.stringContaining('unknown environment "constructor"'),
+    });
   });
 });
 

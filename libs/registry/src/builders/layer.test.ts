@@ -308,6 +308,26 @@ describe('buildLayerImage', () => {
     ]);
   });
 
+  it('without an entrypoint, inherits the base image\'s entrypoint and cmd; on scratch the image has none', async () => {
+    const baseStore = openOciLayout(await tempDir());
+    const baseSrc = await tempDir();
+    await writeFile(join(baseSrc, 'node'), 'not really node');
+    const baseImage = await buildLayerImage({ from: 'scratch', dir: baseSrc, entrypoint: ['/app/node'], cmd: ['--version'] });
+    await pushImage({ registry: baseStore, repository: 'node', image: baseImage, tags: ['20'] });
+    const app = await tempDir();
+    await writeFile(join(app, 'server.js'), 'x');
+
+    const { entrypoint: _dropped, ...noEntrypoint } = options(app);
+    const inherited = json((await buildLayerImage({ ...noEntrypoint, from: { registry: baseStore, repository: 'node', reference: '20' } })).config.bytes);
+    expect(inherited['config']).toMatchObject({ Entrypoint: ['/app/node'], Cmd: ['--version'] });
+    const withCmd = json((await buildLayerImage({ ...noEntrypoint, cmd: ['server.js'], from: { registry: baseStore, repository: 'node', reference: '20' } })).config.bytes);
+    expect(withCmd['config']).toMatchObject({ Entrypoint: ['/app/node'], Cmd: ['server.js'] });
+
+    const bare = json((await buildLayerImage(noEntrypoint)).config.bytes)['config'] as Record<string, unknown>;
+    expect(bare['Entrypoint']).toBeUndefined();
+    expect(bare['Cmd']).toBeUndefined();
+  });
+
   it('refuses a missing folder or an empty entrypoint as bad input', async () => {
     const dir = await tempDir();
     await expect(buildLayerImage(options(join(dir, 'nope')))).rejects.toMatchObject({ name: 'BuildError', code: 'E_BUILD_INPUT', exitCode: 2 });

@@ -16,6 +16,9 @@ import type { BuiltImage, ImageBlob } from './image.js';
 import { folderTree, type LayerTree } from './layer-tree.js';
 import { streamLayer } from './layer-stream.js';
 
+/** The largest base image config read (configs are kilobytes; the spec sets no limit). */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 export const OCI_LABELS = {
   source: 'org.opencontainers.image.source',
   revision: 'org.opencontainers.image.revision',
@@ -48,8 +51,12 @@ export interface LayerBuildOptions {
    * layer of any size is built and pushed in constant memory. Without it the layer is kept in memory.
    */
   spoolDir?: string;
-  entrypoint: readonly string[];
-  /** Replaces the base's Cmd; when omitted the base's Cmd is dropped, as a Dockerfile ENTRYPOINT does. */
+  /**
+   * The image's entrypoint. Omitted: the base's is inherited with its Cmd (none on scratch), as a
+   * Dockerfile without ENTRYPOINT does. Given, it must name a program.
+   */
+  entrypoint?: readonly string[] | undefined;
+  /** Replaces the base's Cmd; when omitted with an entrypoint given, the base's Cmd is dropped, as a Dockerfile ENTRYPOINT does. */
   cmd?: readonly string[];
   /** Added to (or replacing by name in) the base's Env. */
   env?: Readonly<Record<string, string>>;
@@ -82,7 +89,7 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
   const platform = options.platform ?? { architecture: 'amd64', os: 'linux' };
   const epoch = options.sourceDateEpoch ?? 0;
   if (!Number.isInteger(epoch) || epoch < 0) throw new BuildError('layer', 'E_BUILD_INPUT', `sourceDateEpoch must be whole seconds ≥ 0, got ${epoch}`);
-  if (options.entrypoint.length === 0) throw new BuildError('layer', 'E_BUILD_INPUT', 'entrypoint must name at least the program to run');
+  if (options.entrypoint?.length === 0) throw new BuildError('layer', 'E_BUILD_INPUT', 'entrypoint must name at least the program to run (or be left out to inherit the base image\'s)');
   const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const prefix = normalizePrefix(options.prefix ?? 'app/');
 
@@ -114,9 +121,11 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
 
   const runConfig: Record<string, unknown> = isObject(config['config']) ? { ...config['config'] } : {};
   if (options.env) runConfig['Env'] = mergeEnv(stringArray(runConfig['Env']), options.env);
-  runConfig['Entrypoint'] = [...options.entrypoint];
+  if (options.entrypoint !== undefined) {
+    runConfig['Entrypoint'] = [...options.entrypoint];
+    if (!options.cmd) delete runConfig['Cmd'];
+  }
   if (options.cmd) runConfig['Cmd'] = [...options.cmd];
-  else delete runConfig['Cmd'];
   if (options.workingDir !== undefined) runConfig['WorkingDir'] = options.workingDir;
   runConfig['Labels'] = sortedRecord({ ...(isObject(runConfig['Labels']) ? (runConfig['Labels'] as Record<string, string>) : {}), ...options.labels, ...ociLabels });
   config['config'] = runConfig;
@@ -168,7 +177,11 @@ async function loadBase(base: LayerBase, platform: Platform): Promise<BaseImage>
   if (!isObject(configDescriptor) || typeof configDescriptor.digest !== 'string') {
     throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label} is not an image manifest (no config)`);
   }
-  const config = parse(await base.registry.getBlob(base.repository, configDescriptor.digest), `base config ${label}`);
+  // An image config is JSON metadata, kilobytes in practice: a base that declares more is not read.
+  if (typeof configDescriptor.size !== 'number' || !Number.isSafeInteger(configDescriptor.size) || configDescriptor.size < 0 || configDescriptor.size > MAX_CONFIG_BYTES) {
+    throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label}: its config declares ${String(configDescriptor.size)} bytes; at most ${MAX_CONFIG_BYTES} are read`);
+  }
+  const config = parse(await base.registry.getBlob(base.repository, configDescriptor.digest, { size: configDescriptor.size }), `base config ${label}`);
   if (config['os'] !== platform.os || config['architecture'] !== platform.architecture) {
     throw new BuildError(
       'layer',

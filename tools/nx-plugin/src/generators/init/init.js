@@ -6,10 +6,14 @@
 //     schema inside the installed @slipway/config, and the GitHub repository when origin is one;
 //   - adds the `release` project (a project.json in tools/release) when the workspace has none:
 //     the plugin hangs one target per service on it;
-//   - adds @slipway/release (the CLI the targets run) to devDependencies when it is missing.
-// Running it again changes nothing. An existing services.json is never touched.
+//   - adds @slipway/release (the CLI the targets run) to devDependencies when it is missing;
+//   - with --workflows, writes the GitHub Actions workflows of services.json's scheme into
+//     .github/workflows/ (the ones in docs/github-actions/ of the Slipway repository).
+// Running it again changes nothing. An existing services.json or workflow file is never touched.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { join, relative, sep } from 'node:path';
 import {
   addDependenciesToPackageJson,
@@ -30,7 +34,7 @@ const RELEASE_PROJECT = 'release';
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /**
- * @typedef {{ releaseProjectRoot?: string, keepExistingVersions?: boolean, skipPackageJson?: boolean, skipFormat?: boolean }} InitOptions
+ * @typedef {{ releaseProjectRoot?: string, keepExistingVersions?: boolean, skipPackageJson?: boolean, skipFormat?: boolean, workflows?: boolean }} InitOptions
  * @typedef {{ name: string, root: string, type: string }} ProjectInfo
  * @typedef {{ projects: ProjectInfo[], repository?: string, schemaPath?: string }} WorkspaceFacts
  */
@@ -94,6 +98,8 @@ export async function applyInit(tree, options, facts) {
     addProjectConfiguration(tree, RELEASE_PROJECT, { root: releaseRoot, tags: ['slipway'], targets: {} });
   }
 
+  if (options.workflows) writeWorkflows(tree);
+
   let install = false;
   if (!options.skipPackageJson && tree.exists('package.json')) {
     const pkg = JSON.parse(tree.read('package.json', 'utf-8') ?? '{}');
@@ -105,6 +111,51 @@ export async function applyInit(tree, options, facts) {
 
   if (!options.skipFormat) await formatFiles(tree);
   return install ? () => installPackagesTask(tree) : undefined;
+}
+
+const WORKFLOWS_DIR = '.github/workflows';
+
+/**
+ * The workflows (file names in docs/github-actions/) that run a services.json's scheme: the PR
+ * gate and promotion always; then the scheme's own. Per-service workspaces whose services CI
+ * builds once per commit (`prebuilt`) get the computed-once chain instead of release.yml, which
+ * would publish the same tags a second time.
+ * @param {{ scheme?: string, services?: Record<string, { build?: { type?: string } }> }} config
+ * @returns {string[]}
+ */
+export function workflowsFor(config) {
+  const scheme = config.scheme ?? 'per-service';
+  if (scheme === 'single') return ['pr.yml', 'single.yml', 'promote.yml'];
+  if (scheme === 'staging-line') return ['pr.yml', 'staging-line.yml', 'promote.yml'];
+  const prebuilt = Object.values(config.services ?? {}).some((s) => s.build?.type === 'prebuilt');
+  return ['pr.yml', prebuilt ? 'chain.yml' : 'release.yml', 'release-affected.yml', 'promote.yml'];
+}
+
+/**
+ * Where the workflow templates are: dist/workflows/ in the published package (the build copies
+ * them there), else docs/github-actions/ of this repository when running from source.
+ * src/generators/init/ and dist/generators/init/ sit at the same depth.
+ */
+export function workflowTemplatesDir() {
+  const candidates = [new URL('../../workflows/', import.meta.url), new URL('../../../../../docs/github-actions/', import.meta.url)];
+  const found = candidates.map((url) => fileURLToPath(url)).find((dir) => existsSync(join(dir, 'pr.yml')));
+  if (!found) throw new Error(`The workflow templates are missing from this installation of ${PLUGIN} (looked in ${candidates.map((u) => fileURLToPath(u)).join(', ')}). Reinstall it.`);
+  return found;
+}
+
+/** @param {import('@nx/devkit').Tree} tree */
+function writeWorkflows(tree) {
+  const config = tree.exists(SERVICES_FILE) ? JSON.parse(tree.read(SERVICES_FILE, 'utf-8') ?? '{}') : {};
+  const dir = workflowTemplatesDir();
+  for (const file of workflowsFor(config)) {
+    const target = `${WORKFLOWS_DIR}/${file}`;
+    if (tree.exists(target)) {
+      logger.info(`${target} exists: left as it is (compare it with ${PLUGIN}'s ${file}).`);
+      continue;
+    }
+    tree.write(target, readFileSync(join(dir, file), 'utf8'));
+    logger.info(`${target}: written for the ${config.scheme ?? 'per-service'} scheme.`);
+  }
 }
 
 /**

@@ -1,7 +1,9 @@
 import { readJson, readNxJson, writeJson } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { describe, expect, it } from 'vitest';
-import { applyInit, serviceNameOf } from './init.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyInit, serviceNameOf, workflowsFor, workflowTemplatesDir } from './init.js';
 
 const version = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'))).version;
 
@@ -86,6 +88,51 @@ describe('nx g @slipway/nx-plugin:init', () => {
     await applyInit(tree, { skipFormat: true }, { projects: [...facts.projects, { name: 'release', root: 'apps/release', type: 'app' }] });
     expect(tree.exists('tools/release/project.json')).toBe(false);
     expect(Object.keys(readJson(tree, 'services.json').services)).toEqual(['api', 'web']);
+  });
+});
+
+describe('nx g @slipway/nx-plugin:init --workflows', () => {
+  const templates = workflowTemplatesDir();
+  const template = (file) => readFileSync(join(templates, file), 'utf8');
+  const workflows = (tree) => (tree.exists('.github/workflows') ? tree.children('.github/workflows').sort() : []);
+
+  it('writes the per-service workflows, byte for byte the documented ones, and none without the flag', async () => {
+    const without = createTreeWithEmptyWorkspace();
+    await applyInit(without, { skipFormat: true }, facts);
+    expect(workflows(without)).toEqual([]);
+
+    const tree = createTreeWithEmptyWorkspace();
+    await applyInit(tree, { skipFormat: true, workflows: true }, facts);
+    expect(workflows(tree)).toEqual(['pr.yml', 'promote.yml', 'release-affected.yml', 'release.yml']);
+    for (const file of workflows(tree)) expect(tree.read(`.github/workflows/${file}`, 'utf-8')).toBe(template(file));
+  });
+
+  it.each([
+    ['single', {}, ['pr.yml', 'promote.yml', 'single.yml']],
+    ['staging-line', {}, ['pr.yml', 'promote.yml', 'staging-line.yml']],
+    ['per-service', { api: { project: 'api', build: { type: 'prebuilt', from: '{image}:sha-{sha7}' } } }, ['chain.yml', 'pr.yml', 'promote.yml', 'release-affected.yml']],
+  ])('follows the scheme of an existing services.json: %s', async (scheme, services, expected) => {
+    const tree = createTreeWithEmptyWorkspace();
+    writeJson(tree, 'services.json', { scheme, services: { api: { project: 'api' }, ...services } });
+    await applyInit(tree, { skipFormat: true, workflows: true }, facts);
+    expect(workflows(tree)).toEqual(expected);
+    expect(workflowsFor({ scheme, services })).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('never overwrites an existing workflow, and a second run changes nothing', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    tree.write('.github/workflows/release.yml', 'name: ours\n');
+    await applyInit(tree, { skipFormat: true, workflows: true }, facts);
+    expect(tree.read('.github/workflows/release.yml', 'utf-8')).toBe('name: ours\n');
+    expect(tree.read('.github/workflows/pr.yml', 'utf-8')).toBe(template('pr.yml'));
+    const before = snapshot(tree);
+    await applyInit(tree, { skipFormat: true, workflows: true }, facts);
+    expect(snapshot(tree)).toEqual(before);
+  });
+
+  it('every documented workflow is offered for some scheme', () => {
+    const offered = new Set(['single', 'staging-line', 'per-service'].flatMap((scheme) => [...workflowsFor({ scheme }), ...workflowsFor({ scheme, services: { a: { build: { type: 'prebuilt' } } } })]));
+    expect([...offered].sort()).toEqual(readdirSync(templates).filter((f) => f.endsWith('.yml')).sort());
   });
 });
 

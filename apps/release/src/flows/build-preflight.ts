@@ -1,0 +1,110 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedService } from '@slipway/config';
+import { expandPrebuiltTemplate, parseImageRef, PrebuiltTemplateError } from '@slipway/registry';
+import { BuildConfigError } from '../errors.js';
+import type { Workspace } from '../workspace.js';
+
+export interface Finding {
+  /** Stable: `E_CHECK_DOCKERFILE_MISSING`, `E_CHECK_LAYER_FROM`, … */
+  code: string;
+  message: string;
+}
+
+export interface BuildFindingsOptions {
+  /** The commit a build would read. */
+  commit: string;
+  /** The version a prebuilt template would expand with; `0.0.0` stands in when unknown. */
+  version: string | null;
+  /**
+   * Whether the work tree holds `commit`, so folders can be looked at there: always for `check`
+   * (it checks HEAD); for a command, only when the commit is checked out (CI's case).
+   */
+  worktree: boolean;
+  /** The command builds now (a staging push): a service without `build`, or a docker build of a commit not checked out, is a finding too. */
+  building?: boolean;
+}
+
+/**
+ * Everything about a service's build configuration that can be known without the network: what
+ * `check` / `release-check` report, and what every command that builds verifies before its first
+ * side effect (a reservation, a push), so a typo never costs a staging number or half a release.
+ */
+export async function buildFindings(ws: Workspace, service: ResolvedService, options: BuildFindingsOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const at = `services.${service.name}.build`;
+  const build = service.build;
+  if (service.kind !== 'image') return findings;
+  if (!build) {
+    if (options.building) {
+      findings.push({ code: 'E_CHECK_BUILD_MISSING', message: `${at} is not set: slipway needs to know how to build (docker, layer) or locate (prebuilt) the image` });
+    }
+    return findings;
+  }
+  if (build.type === 'docker') {
+    if (options.worktree) {
+      if (!(await isDirectory(join(ws.root, build.context)))) {
+        findings.push({ code: 'E_CHECK_BUILD_CONTEXT_MISSING', message: `${at}.context: folder ${build.context} does not exist` });
+      }
+      const dockerfile = build.dockerfile ?? `${build.context.replace(/\/+$/, '')}/Dockerfile`;
+      if (!(await isFile(join(ws.root, dockerfile)))) {
+        findings.push({
+          code: 'E_CHECK_DOCKERFILE_MISSING',
+          message: `${at}: no Dockerfile at ${dockerfile}${build.dockerfile === undefined ? ' (set build.dockerfile if it lives elsewhere)' : ''}`,
+        });
+      }
+    } else if (options.building) {
+      findings.push({ code: 'E_CHECK_DOCKER_NOT_CHECKED_OUT', message: `${at}: docker builds use the work tree, which is not at ${options.commit.slice(0, 7)}: check out that commit first` });
+    }
+  } else if (build.type === 'layer') {
+    if (build.from !== 'scratch') {
+      let problem: string | undefined;
+      try {
+        const ref = parseImageRef(build.from);
+        if (ref.tag === undefined && ref.digest === undefined) problem = 'needs a tag or digest';
+      } catch (error) {
+        problem = `is not an image reference: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (problem !== undefined) findings.push({ code: 'E_CHECK_LAYER_FROM', message: `${at}.from: "${build.from}" ${problem}` });
+    }
+    if (options.worktree) {
+      const entries = await readdir(join(ws.root, build.dir)).catch(() => undefined);
+      if (entries === undefined) findings.push({ code: 'E_CHECK_LAYER_DIR_MISSING', message: `${at}.dir: folder ${build.dir} does not exist (build it first?)` });
+      else if (entries.length === 0) findings.push({ code: 'E_CHECK_LAYER_DIR_EMPTY', message: `${at}.dir: folder ${build.dir} is empty (build it first?)` });
+    }
+  } else {
+    try {
+      expandPrebuiltTemplate({ template: build.from, image: service.image, commit: options.commit, version: options.version ?? '0.0.0' });
+    } catch (error) {
+      if (!(error instanceof PrebuiltTemplateError)) throw error;
+      findings.push({ code: 'E_CHECK_PREBUILT_TEMPLATE', message: `${at}.from: ${error.message}` });
+    }
+  }
+  return findings;
+}
+
+/** Exit 2 naming every finding of every service, before the caller's first side effect. */
+export async function assertBuildable(
+  ws: Workspace,
+  services: readonly ResolvedService[],
+  options: { commit: string; version: string | null; building?: boolean },
+): Promise<void> {
+  const head = await ws
+    .git()
+    .resolveCommit('HEAD')
+    .catch(() => undefined);
+  const worktree = head === options.commit;
+  const findings: Finding[] = [];
+  for (const service of services) findings.push(...(await buildFindings(ws, service, { ...options, worktree })));
+  if (findings.length > 0) {
+    throw new BuildConfigError(findings);
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() === true;
+}

@@ -1,0 +1,66 @@
+// What Slipway's inferred Nx targets cost on top of Nx itself: `nx run release:<svc> --dry-run`
+// and `nx run <svc>:release-check` beside Nx's own floor, an `nx:noop` target in the same
+// workspace, interleaved in one run. Nx runs as CI runs it: no daemon, no Nx Cloud, no task cache
+// (Slipway's targets are never cached: a release must look at origin every time). The goal of
+// issue 19: at most 1.3× the floor.
+//
+//   node --conditions=@slipway/source --import tsx bench/nx-target.bench.ts [--runs 7] [--services 10]
+//
+// The workspace is bench/plan-repo.ts's synthetic Nx repository with this repository's
+// node_modules linked in and the plugin from tools/nx-plugin registered. Not part of the tests.
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { NX_JSON, generatePlanRepo, serviceName, writeServicesJson } from './plan-repo.js';
+
+const workspace = fileURLToPath(new URL('..', import.meta.url));
+const option = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : Number(process.argv[at + 1]);
+};
+const runs = option('runs', 7);
+const services = option('services', 10);
+
+const root = await mkdtemp(join(tmpdir(), 'slipway-nx-target-'));
+try {
+  const repo = await generatePlanRepo({ dir: join(root, 'repo'), services, tagsPerService: 3, tail: 20, libs: 2, dormant: false });
+  await symlink(join(workspace, 'node_modules'), join(repo.dir, 'node_modules'));
+  // release fetches origin/main and the tags: a bare origin beside the repository, as on a laptop.
+  await execa('git', ['clone', '-q', '--bare', repo.dir, join(root, 'origin.git')]);
+  await execa('git', ['-C', repo.dir, 'remote', 'add', 'origin', join(root, 'origin.git')]);
+  await execa('git', ['-C', repo.dir, 'fetch', '-q', 'origin']);
+  await writeServicesJson(repo, 'nx');
+  await writeFile(join(repo.dir, 'nx.json'), JSON.stringify({ ...NX_JSON, plugins: [join(workspace, 'tools/nx-plugin/src/index.js')] }, null, 2));
+  await mkdir(join(repo.dir, 'tools/release'), { recursive: true });
+  await writeFile(join(repo.dir, 'tools/release/project.json'), JSON.stringify({ name: 'release', targets: { noop: { executor: 'nx:noop' } } }, null, 2));
+  const service = serviceName(0);
+  const env = { PATH: process.env['PATH'] ?? '', HOME: root, NO_COLOR: '1', NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' };
+  const nx = join(workspace, 'node_modules/nx/dist/bin/nx.js');
+
+  const cases: Array<[string, string[]]> = [
+    ['nx run release:noop (floor)', ['run', 'release:noop', '--outputStyle=static']],
+    [`nx run release:${service} -- --dry-run`, ['run', `release:${service}`, '--outputStyle=static', '--', '--dry-run']],
+    [`nx run ${service}:release-check`, ['run', `${service}:release-check`, '--outputStyle=static']],
+  ];
+  const ms = new Map<string, number[]>(cases.map(([name]) => [name, []]));
+  for (let i = 0; i < runs + 1; i++) {
+    for (const [name, args] of cases) {
+      const start = performance.now();
+      const done = await execa(process.execPath, [nx, ...args], { cwd: repo.dir, env, extendEnv: false, reject: false });
+      const took = performance.now() - start;
+      if (done.exitCode !== 0) throw new Error(`${name} failed (exit ${done.exitCode}):\n${done.stdout}\n${done.stderr}`);
+      if (i > 0) ms.get(name)?.push(took); // the first round computes Nx's graph and warms caches
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const floor = median(ms.get(cases[0]?.[0] ?? '') ?? []);
+  process.stdout.write(`node ${process.version}, ${services} services, ${runs} interleaved runs, median wall time, NX_DAEMON=false\n\n| what | ms | × floor |\n|---|---|---|\n`);
+  for (const [name] of cases) {
+    const m = median(ms.get(name) ?? []);
+    process.stdout.write(`| ${name} | ${m.toFixed(0)} | ${(m / floor).toFixed(2)} |\n`);
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
