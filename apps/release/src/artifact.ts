@@ -63,7 +63,11 @@ export async function imageRevision(registry: Registry, repository: string, dige
   return (await imageLabels(registry, repository, digest))[REVISION_LABEL];
 }
 
-/** The layer image of `commit`: the folder as git holds it there, appended to the base. */
+/**
+ * The layer image of `commit`: the folder's files as committed, read from git's objects (no
+ * checkout setting or attribute changes a byte), appended to the base. The compressed layer is
+ * written into `spoolDir`, which must outlive the push.
+ */
 async function buildLayer(
   ws: Workspace,
   name: string,
@@ -71,32 +75,28 @@ async function buildLayer(
   commit: string,
   version: string | null,
   log: (message: string) => void,
+  spoolDir: string,
 ): Promise<BuiltImage> {
-  const dest = await mkdtemp(join(tmpdir(), 'slipway-build-'));
-  try {
-    const dir = await ws.git().exportTree({ commit, path: build.dir, dest });
-    let from: LayerBuildOptions['from'] = 'scratch';
-    if (build.from !== 'scratch') {
-      const base = ws.registry(build.from);
-      const reference = base.ref.digest ?? base.ref.tag;
-      if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
-      from = { registry: base.registry, repository: base.ref.repository, reference, name: build.from };
-    }
-    log(`building ${name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
-    // The image holds the folder's bytes in memory from here, so the export can go.
-    return await buildLayerImage({
-      from,
-      dir,
-      ...(build.entrypoint === undefined ? {} : { entrypoint: build.entrypoint }),
-      ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
-      ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
-      revision: commit,
-      ...(version ? { version } : {}),
-      sourceDateEpoch: await ws.git().commitTime(commit),
-    });
-  } finally {
-    await rm(dest, { recursive: true, force: true });
+  const tree = await ws.git().committedTree({ commit, path: build.dir });
+  let from: LayerBuildOptions['from'] = 'scratch';
+  if (build.from !== 'scratch') {
+    const base = ws.registry(build.from);
+    const reference = base.ref.digest ?? base.ref.tag;
+    if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
+    from = { registry: base.registry, repository: base.ref.repository, reference, name: build.from };
   }
+  log(`building ${name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
+  return await buildLayerImage({
+    from,
+    tree,
+    spoolDir,
+    ...(build.entrypoint === undefined ? {} : { entrypoint: build.entrypoint }),
+    ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
+    ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
+    revision: commit,
+    ...(version ? { version } : {}),
+    sourceDateEpoch: await ws.git().commitTime(commit),
+  });
 }
 
 /**
@@ -106,6 +106,17 @@ async function buildLayer(
  * image is reused; from another commit, it is refused (tags are immutable).
  */
 export async function publishArtifact(ws: Workspace, request: ArtifactRequest): Promise<ArtifactResult> {
+  if (request.service.build?.type !== 'layer') return publishWith(ws, request, undefined);
+  // A layer is written to a file and pushed from it, in constant memory whatever its size.
+  const spoolDir = await mkdtemp(join(tmpdir(), 'slipway-build-'));
+  try {
+    return await publishWith(ws, request, spoolDir);
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: string | undefined): Promise<ArtifactResult> {
   const { service, commit, tagSet, log } = request;
   const { registry, ref } = ws.registry(service.image);
   const repository = ref.repository;
@@ -119,7 +130,7 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
   const build = service.build;
   // A layer build is reproducible: build it first, so an existing tag is judged by what this
   // commit gives, never by a label anyone who can push could have written.
-  const built = build?.type === 'layer' ? await buildLayer(ws, service.name, build, commit, request.version, log) : undefined;
+  const built = build?.type === 'layer' && spoolDir !== undefined ? await buildLayer(ws, service.name, build, commit, request.version, log, spoolDir) : undefined;
   const existing = await registry.resolve(repository, primary);
   if (existing) {
     if (built) {

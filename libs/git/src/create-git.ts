@@ -8,6 +8,7 @@ import { LOG_FORMAT, parseLog } from './parse-log.js';
 import { looksLikeExists, looksLikeNonFastForward, parsePushPorcelain } from './parse-push.js';
 import type { PushOutcome } from './parse-push.js';
 import { asRefNotFound, checkRef, createBatchRunner, createRunner } from './run-git.js';
+import { committedTree } from './tree-files.js';
 import type { RemoteTag, SourceControl, TagInfo } from './types.js';
 import { workTreeOperations } from './work-tree.js';
 
@@ -194,6 +195,10 @@ export function createGit(options: GitOptions): SourceControl {
         await rm(archive, { force: true });
       }
       return join(dest, path);
+    },
+
+    async committedTree({ commit, path }) {
+      return committedTree({ run, cwd: options.cwd, env: options.env ?? {} }, await resolveCommit(commit), path);
     },
 
     async logBetween({ from, to, paths = [] }) {

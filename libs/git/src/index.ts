@@ -2,6 +2,7 @@ export { createGit } from './create-git.js';
 export type { GitOptions } from './create-git.js';
 export { cloneRepository } from './work-tree.js';
 export type { CloneInput, CommitFilesInput, GitIdentity, TreeEntry, WorkTreeOperations, WorkTreeState } from './work-tree.js';
+export type { CommittedTree, TreeEntry as CommittedTreeEntry, TreeFile } from './tree-files.js';
 export type { CommitInfo, CreateTagInput, LogRange, RemoteTag, SourceControl, TagInfo } from './types.js';
 export {
   GitError,

@@ -1,4 +1,5 @@
 import type { RefTarget } from './errors.js';
+import type { CommittedTree } from './tree-files.js';
 import type { WorkTreeOperations } from './work-tree.js';
 
 /** A tag with the commit it names, from one `for-each-ref` pass. */
@@ -76,6 +77,12 @@ export interface SourceControl extends WorkTreeOperations {
   commitTime(ref: string): Promise<number>;
   /** Writes the files under `path` as they are at `commit` into `dest`; returns `dest/path`. */
   exportTree(input: { commit: string; path: string; dest: string }): Promise<string>;
+  /**
+   * The folder `path` (relative to `cwd`) as committed at `commit`, read from git's objects: no
+   * checkout, archive or conversion (autocrlf, export-subst, filters) touches the bytes. It is the
+   * layer builder's `LayerTree`. RefNotFoundError for an unknown commit.
+   */
+  committedTree(input: { commit: string; path: string }): Promise<CommittedTree>;
   /** Commits in `from..to` (newest first), optionally only those touching `paths`, with changed files. */
   logBetween(range: LogRange): Promise<CommitInfo[]>;
   /** Files changed on `head` since it diverged from `base` (`base...head`, like `nx affected`). */

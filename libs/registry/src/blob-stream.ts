@@ -1,7 +1,9 @@
 // Blobs as streams: readers that verify what they hand out, and sources a streaming push can
 // re-open, so a layer is never held whole in memory on its way between two stores.
 
+import { open } from 'node:fs/promises';
 import { digestHasher } from './digest.js';
+import { DigestMismatchError } from './errors.js';
 import type { BlobReader, BlobSource, Registry } from './types.js';
 
 /**
@@ -50,6 +52,35 @@ export function bytesSource(blob: { digest: string; bytes: Uint8Array }): BlobSo
       })(),
       close: async () => undefined,
     }),
+  };
+}
+
+const FILE_PIECE_BYTES = 1024 * 1024;
+
+/** A source over a file holding the blob (a layer spooled by the builder), hashed again as it is read. */
+export function fileBlobSource(path: string, blob: { digest: string; size: number }): BlobSource {
+  return {
+    digest: blob.digest,
+    size: blob.size,
+    async open() {
+      const handle = await open(path, 'r');
+      async function* pieces(): AsyncGenerator<Uint8Array> {
+        for (;;) {
+          // A new buffer per piece: the consumer may still hold the previous one.
+          const buffer = new Uint8Array(FILE_PIECE_BYTES);
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+          if (bytesRead === 0) return;
+          yield buffer.subarray(0, bytesRead);
+        }
+      }
+      return verifyingReader({
+        digest: blob.digest,
+        size: blob.size,
+        pieces: pieces(),
+        close: () => handle.close(),
+        mismatch: (actual) => new DigestMismatchError(`${path} no longer holds blob ${blob.digest} (its content is ${actual})`, { expected: blob.digest, actual }),
+      });
+    },
   };
 }
 

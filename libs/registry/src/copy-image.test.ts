@@ -1,7 +1,12 @@
-import { makeTestImage, makeTestMultiPlatform } from '@slipway/testing';
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestImage, makeTestMultiPlatform, type TestImage } from '@slipway/testing';
+import { execa } from 'execa';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { clientFor, registryPeer, seedWithSkopeo, skopeoDigest, skopeoPullAll, skopeoRaw, text } from '../test/peers.js';
-import { copyImage, guardTag, ImmutableTagError } from './index.js';
+import { copiedDigest, copyImage, guardTag, ImmutableTagError, MediaTypes, openOciLayout, type Registry } from './index.js';
 
 describe('copyImage', () => {
   it('copies a two-platform index within a repository in at most 3 requests, digest preserved', async () => {
@@ -80,6 +85,95 @@ describe('copyImage', () => {
     expect(rerun).toMatchObject({ unchanged: ['acme/api:v1.0.0'], tagged: ['acme/api:v1'] });
   });
 });
+
+describe('copyImage heals and converts', () => {
+  it('repairs an index whose platform manifest a registry cleanup deleted, instead of calling the copy unchanged', async () => {
+    const source = await registryPeer();
+    const target = await registryPeer();
+    const index = makeTestMultiPlatform();
+    await seedWithSkopeo(source, index, 'acme/api:v1');
+    const copy = () =>
+      copyImage({
+        from: { registry: clientFor(source).client, repository: 'acme/api', reference: 'v1' },
+        to: { registry: clientFor(target).client, repository: 'acme/api', tags: ['v1'] },
+        immutable: true,
+      });
+    await copy();
+    const child = index.images[1] as TestImage;
+    // Distribution deletes a manifest by digest when storage.delete is enabled (the peer's config).
+    const deleted = await fetch(`http://${target.host}/v2/acme/api/manifests/${child.digest}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(202);
+    await expect(skopeoPullAll(target, 'acme/api:v1')).rejects.toThrow();
+
+    const again = await copy();
+    expect(again).toMatchObject({ digest: index.digest, unchanged: [], repaired: ['acme/api:v1'], manifests: 1 });
+    await skopeoPullAll(target, 'acme/api:v1');
+    expect(await copy()).toMatchObject({ unchanged: ['acme/api:v1'], repaired: [], manifests: 0 });
+  });
+
+  it('copies Docker schema 2 images (a manifest list and a manifest) into an OCI layout that skopeo and umoci read', async () => {
+    const peer = await registryPeer();
+    const { client } = clientFor(peer);
+    const images = [makeTestImage({ architecture: 'amd64' }), makeTestImage({ architecture: 'arm64' })];
+    const dockerImages = await Promise.all(images.map((image) => pushDockerImage(client, image)));
+    const list = await putJson(client, 'v1', MediaTypes.dockerManifestList, {
+      schemaVersion: 2,
+      mediaType: MediaTypes.dockerManifestList,
+      manifests: dockerImages.map((m, i) => ({ mediaType: MediaTypes.dockerManifest, digest: m.digest, size: m.size, platform: images[i]?.platform })),
+    });
+    const single = dockerImages[1] as { digest: string };
+    await client.putManifest('acme/api', 'single', await client.getManifest('acme/api', single.digest));
+
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-docker-layout-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const layout = openOciLayout(dir);
+    const copied = await copyImage({ from: { registry: client, repository: 'acme/api', reference: 'v1' }, to: { registry: layout, repository: 'api', tags: ['v1'] }, immutable: true });
+    const converted = copied.converted['api'];
+    expect(converted).toMatch(/^sha256:/);
+    expect(converted).not.toBe(list.digest);
+    expect(await copiedDigest({ registry: client, repository: 'acme/api', reference: 'v1' }, layout)).toBe(converted);
+    expect(await copiedDigest({ registry: client, repository: 'acme/api', reference: 'v1' }, client)).toBe(list.digest);
+    await copyImage({ from: { registry: client, repository: 'acme/api', reference: 'single' }, to: { registry: layout, repository: 'api', tags: ['single'] } });
+
+    // skopeo: the list is an OCI index there, every platform copies out in full.
+    const raw = (await execa('skopeo', ['inspect', '--raw', `oci:${dir}/api:v1`])).stdout;
+    expect(JSON.parse(raw)).toMatchObject({ mediaType: MediaTypes.ociIndex });
+    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(converted);
+    const out = await mkdtemp(join(tmpdir(), 'slipway-docker-out-'));
+    onTestFinished(() => rm(out, { recursive: true, force: true }));
+    await execa('skopeo', ['copy', '--all', `oci:${dir}/api:v1`, `oci:${out}:all`]);
+    // umoci reads the single image (it cannot pick one platform out of an index of two, any index).
+    const bundle = join(out, 'bundle');
+    await execa('umoci', ['unpack', '--rootless', '--image', `${dir}/api:single`, bundle]);
+    expect(JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8'))).toHaveProperty('process');
+    expect((await execa('umoci', ['ls', '--layout', `${dir}/api`])).stdout.split('\n').sort()).toEqual(['single', 'v1']);
+
+    // Copying again sees the converted digest under the tag: unchanged, nothing refused.
+    expect(await copyImage({ from: { registry: client, repository: 'acme/api', reference: 'v1' }, to: { registry: layout, repository: 'api', tags: ['v1'] }, immutable: true })).toMatchObject({
+      unchanged: ['api:v1'],
+      repaired: [],
+    });
+  });
+});
+
+async function putJson(registry: Registry, reference: string, mediaType: string, value: unknown): Promise<{ digest: string; size: number }> {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  const digest = await registry.putManifest('acme/api', reference, { mediaType, bytes });
+  return { digest, size: bytes.length };
+}
+
+/** The test image's blobs under a Docker schema 2 manifest, pushed by digest. */
+async function pushDockerImage(registry: Registry, image: TestImage): Promise<{ digest: string; size: number }> {
+  for (const blob of [image.config, ...image.layers]) await registry.pushBlob('acme/api', blob);
+  const digestOf = (value: unknown) => `sha256:${createHash('sha256').update(JSON.stringify(value)).digest('hex')}`;
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.dockerManifest,
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: image.config.digest, size: image.config.size },
+    layers: image.layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: l.digest, size: l.size })),
+  };
+  return putJson(registry, digestOf(manifest), MediaTypes.dockerManifest, manifest);
+}
 
 describe('guardTag', () => {
   it('says absent, same, or refuses', async () => {

@@ -1,7 +1,9 @@
 import { canOpenBlobs, canPushBlobsFrom, registryBlobSource } from './blob-stream.js';
+import { computeDigest } from './digest.js';
 import { parseJsonObject } from './json-object.js';
 import { RegistryError } from './errors.js';
 import { guardTag } from './guard-tag.js';
+import { holdsOnlyOci } from './oci-only.js';
 import { MediaTypes, type Descriptor, type Registry, type StoredManifest } from './types.js';
 
 export interface CopySource {
@@ -41,6 +43,17 @@ export interface CopyImageResult {
   unchanged: string[];
   /** Child manifests written (an index's platforms). */
   manifests: number;
+  /**
+   * `repository:tag` that already named the digest while a child manifest of the index was missing
+   * there (a registry cleanup of untagged manifests removes them): the children were copied again.
+   */
+  repaired: string[];
+  /**
+   * Targets that hold only OCI media types (an OCI image layout: skopeo and umoci read nothing
+   * else there) get a Docker schema 2 image converted to OCI — the same blobs, new manifests — so
+   * its digest there differs: `repository` → that digest.
+   */
+  converted: Record<string, string>;
   blobs: { mounted: number; uploaded: number; present: number; uploadedBytes: number };
 }
 
@@ -70,38 +83,86 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
     tagged: [],
     unchanged: [],
     manifests: 0,
+    repaired: [],
+    converted: {},
     blobs: { mounted: 0, uploaded: 0, present: 0, uploadedBytes: 0 },
   };
+  const concurrency = options.concurrency ?? 4;
 
-  const pending: { target: CopyTarget & { registry: Registry }; tags: string[] }[] = [];
+  const pending: { target: CopyTarget & { registry: Registry }; tags: string[]; conversion: Conversion | undefined }[] = [];
   for (const target of targets) {
     const registry = target.registry ?? from.registry;
+    const conversion = holdsOnlyOci(registry) ? await convertToOci(top, from) : undefined;
+    if (conversion) result.converted[target.repository] = conversion.top.digest;
+    const digest = conversion?.top.digest ?? top.digest;
     const tags: string[] = [];
     for (const tag of target.tags) {
-      if (options.immutable === true && (await guardTag(registry, target.repository, tag, top.digest)) === 'same') {
+      if (options.immutable === true && (await guardTag(registry, target.repository, tag, digest)) === 'same') {
         result.unchanged.push(`${target.repository}:${tag}`);
       } else {
         tags.push(tag);
       }
     }
-    pending.push({ target: { ...target, registry }, tags });
+    pending.push({ target: { ...target, registry }, tags, conversion });
   }
 
-  for (const { target, tags } of pending) {
+  for (const { target, tags, conversion } of pending) {
     const sameRepository = target.registry === from.registry && target.repository === from.repository;
+    const stored = conversion?.top ?? top;
     if (!sameRepository) {
-      if (tags.length === 0 && target.tags.length > 0) continue;
-      await copyContent(top, from, target, result, options.concurrency ?? 4);
+      if (tags.length === 0 && target.tags.length > 0) {
+        // Every tag already names the digest; that proves the top manifest, not its children.
+        if (await repairChildren(top, from, target, result, concurrency, conversion)) {
+          const names = new Set(target.tags.map((tag) => `${target.repository}:${tag}`));
+          result.unchanged = result.unchanged.filter((name) => !names.has(name));
+          result.repaired.push(...names);
+        }
+        continue;
+      }
+      await copyContent(top, from, target, result, concurrency, conversion);
     }
     if (tags.length === 0 && target.tags.length === 0 && !sameRepository) {
-      await target.registry.putManifest(target.repository, top.digest, top);
+      await target.registry.putManifest(target.repository, stored.digest, stored);
     }
     for (const tag of tags) {
-      await target.registry.putManifest(target.repository, tag, top);
+      await target.registry.putManifest(target.repository, tag, stored);
       result.tagged.push(`${target.repository}:${tag}`);
     }
   }
   return result;
+}
+
+/**
+ * The digest `from` has once copied to `registry`: the source's own, or that of its OCI conversion
+ * for a store that holds only OCI media types (what a dry run compares tags with).
+ */
+export async function copiedDigest(from: CopySource, registry: Registry): Promise<string> {
+  const top = await from.registry.getManifest(from.repository, from.reference);
+  if (!holdsOnlyOci(registry)) return top.digest;
+  return (await convertToOci(top, from))?.top.digest ?? top.digest;
+}
+
+/** An index's children missing at the target, copied again (with their blobs); whether any was. */
+async function repairChildren(
+  top: StoredManifest,
+  from: CopySource,
+  target: CopyTarget & { registry: Registry },
+  result: CopyImageResult,
+  concurrency: number,
+  conversion: Conversion | undefined,
+): Promise<boolean> {
+  if (!INDEX_TYPES.has(top.mediaType)) return false;
+  let repaired = false;
+  for (const child of parseManifest(top, from).manifests ?? []) {
+    const stored = conversion?.children.get(child.digest);
+    if (await target.registry.resolve(target.repository, stored?.digest ?? child.digest)) continue;
+    const childManifest = await from.registry.getManifest(from.repository, child.digest);
+    await copyContent(childManifest, from, target, result, concurrency, conversion);
+    await target.registry.putManifest(target.repository, stored?.digest ?? child.digest, stored ?? childManifest);
+    result.manifests++;
+    repaired = true;
+  }
+  return repaired;
 }
 
 async function copyContent(
@@ -110,13 +171,15 @@ async function copyContent(
   target: CopyTarget & { registry: Registry },
   result: CopyImageResult,
   concurrency: number,
+  conversion?: Conversion,
 ): Promise<void> {
   const parsed = parseManifest(manifest, from);
   if (INDEX_TYPES.has(manifest.mediaType)) {
     for (const child of parsed.manifests ?? []) {
       const childManifest = await from.registry.getManifest(from.repository, child.digest);
-      await copyContent(childManifest, from, target, result, concurrency);
-      await target.registry.putManifest(target.repository, child.digest, childManifest);
+      await copyContent(childManifest, from, target, result, concurrency, conversion);
+      const stored = conversion?.children.get(child.digest) ?? childManifest;
+      await target.registry.putManifest(target.repository, stored.digest, stored);
       result.manifests++;
     }
     return;
@@ -161,6 +224,61 @@ async function copyBlob(blob: Descriptor, from: CopySource, target: CopyTarget &
   await target.registry.pushBlob(target.repository, { digest: blob.digest, bytes });
   result.blobs.uploaded++;
   result.blobs.uploadedBytes += bytes.length;
+}
+
+/** A Docker schema 2 image or list rewritten with OCI media types: the top and each child by its source digest. */
+interface Conversion {
+  top: StoredManifest;
+  children: Map<string, StoredManifest>;
+}
+
+const DOCKER_TO_OCI: Record<string, string> = {
+  [MediaTypes.dockerManifest]: MediaTypes.ociManifest,
+  [MediaTypes.dockerManifestList]: MediaTypes.ociIndex,
+  'application/vnd.docker.container.image.v1+json': MediaTypes.ociConfig,
+  'application/vnd.docker.image.rootfs.diff.tar.gzip': MediaTypes.ociLayerGzip,
+  'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.oci.image.layer.v1.tar',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+};
+
+/**
+ * The image with OCI media types, as `skopeo copy` writes into `oci:` (the blobs are the same
+ * bytes: a Docker config is an OCI config, a Docker layer an OCI layer); undefined when it already
+ * has them.
+ */
+async function convertToOci(top: StoredManifest, from: CopySource): Promise<Conversion | undefined> {
+  const children = new Map<string, StoredManifest>();
+  const convert = async (manifest: StoredManifest): Promise<StoredManifest> => {
+    const parsed = parseManifest(manifest, from) as Record<string, unknown> & { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    let changed = DOCKER_TO_OCI[manifest.mediaType] !== undefined;
+    const retype = (d: Descriptor): Descriptor => {
+      const mediaType = DOCKER_TO_OCI[d.mediaType];
+      if (mediaType === undefined) return d;
+      changed = true;
+      return { ...d, mediaType };
+    };
+    const out: Record<string, unknown> = { ...parsed, mediaType: DOCKER_TO_OCI[manifest.mediaType] ?? manifest.mediaType };
+    if (INDEX_TYPES.has(manifest.mediaType)) {
+      const manifests: Descriptor[] = [];
+      for (const child of parsed.manifests ?? []) {
+        const converted = await convert(await from.registry.getManifest(from.repository, child.digest));
+        if (converted.digest !== child.digest) {
+          changed = true;
+          children.set(child.digest, converted);
+        }
+        manifests.push({ ...child, mediaType: converted.mediaType, digest: converted.digest, size: converted.bytes.length });
+      }
+      out['manifests'] = manifests;
+    } else {
+      if (parsed.config) out['config'] = retype(parsed.config);
+      if (parsed.layers) out['layers'] = parsed.layers.map(retype);
+    }
+    if (!changed) return manifest;
+    const bytes = new TextEncoder().encode(JSON.stringify(out));
+    return { mediaType: out['mediaType'] as string, digest: computeDigest(bytes), bytes };
+  };
+  const converted = await convert(top);
+  return converted.digest === top.digest ? undefined : { top: converted, children };
 }
 
 function isMounting(registry: Registry): registry is Registry & Mounting {

@@ -31,5 +31,5 @@ export { dockerConfigCredentials, defaultCredentials, type DockerConfigOptions }
 export { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.js';
 export type { RequestEvent } from './registry-transport.js';
 export type { RetryOptions } from './retry.js';
-export { copyImage, type CopyImageOptions, type CopyImageResult, type CopySource, type CopyTarget } from './copy-image.js';
+export { copyImage, copiedDigest, type CopyImageOptions, type CopyImageResult, type CopySource, type CopyTarget } from './copy-image.js';
 export { guardTag, type TagState } from './guard-tag.js';

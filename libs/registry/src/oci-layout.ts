@@ -18,6 +18,7 @@
 // name/manifest/blob, DigestMismatchError — every blob read is hashed); layout-specific failures
 // are OciLayoutError.
 
+import { markOciOnly } from './oci-only.js';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -441,7 +442,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
       return [...tags].sort();
     },
   };
-  return registry;
+  return markOciOnly(registry);
 }
 
 function referencedDigests(manifest: Record<string, unknown>): string[] {

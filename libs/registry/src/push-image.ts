@@ -1,4 +1,4 @@
-// Push an in-memory image and tag it, never moving an existing tag.
+// Push an image (built in memory, spooled to a file, or referencing a base's blobs) and tag it, never moving an existing tag.
 //
 // Order matters for crash safety: blobs first, then child manifests and the manifest by digest,
 // and a tag only once everything it needs is present, so a tag never names an image that cannot
@@ -11,7 +11,8 @@
 
 import type { ImageBlob, ImageContent } from './builders/image.js';
 import { DigestMismatchError, RegistryError } from './errors.js';
-import { canOpenBlobs, canPushBlobsFrom, registryBlobSource } from './blob-stream.js';
+import { readFile } from 'node:fs/promises';
+import { canOpenBlobs, canPushBlobsFrom, fileBlobSource, registryBlobSource } from './blob-stream.js';
 import { guardTag } from './guard-tag.js';
 import type { Registry } from './types.js';
 
@@ -108,6 +109,12 @@ async function pushOne(registry: Registry, repository: string, blob: ImageBlob):
   if (blob.bytes !== undefined) {
     await registry.pushBlob(repository, { digest: blob.digest, bytes: blob.bytes });
     return blob.bytes.length;
+  }
+  if (blob.path !== undefined) {
+    if (canPushBlobsFrom(registry)) return (await registry.pushBlobFrom(repository, fileBlobSource(blob.path, blob))).bytes;
+    const bytes = new Uint8Array(await readFile(blob.path));
+    await registry.pushBlob(repository, { digest: blob.digest, bytes });
+    return bytes.length;
   }
   const { source } = blob;
   if (!source) throw new RegistryError(`blob ${blob.digest} has neither bytes nor a source to read them from`, { repository, reference: blob.digest });

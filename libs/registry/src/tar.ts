@@ -31,53 +31,92 @@ export class TarError extends Error {
 const BLOCK = 512;
 const encoder = new TextEncoder();
 
+/** A tar entry whose file contents are streamed in later: only the size is known up front. */
+export type TarStreamEntry =
+  | { type: 'dir'; path: string; mode?: number }
+  | { type: 'file'; path: string; mode?: number; size: number }
+  | { type: 'symlink'; path: string; target: string };
+
 /** Write a tar archive (with its two-block end marker) from `entries`, in sorted order. */
 export function writeTar(entries: readonly TarEntry[], options: TarOptions = {}): Uint8Array {
-  const mtime = options.mtime ?? 0;
-  if (!Number.isInteger(mtime) || mtime < 0) throw new TarError(`mtime must be a non-negative integer, got ${mtime}`, '');
+  const mtime = checkMtime(options.mtime);
+  const chunks: Uint8Array[] = [];
+  for (const entry of sortTarEntries(entries)) {
+    const data = entry.type === 'file' ? entry.data : new Uint8Array(0);
+    chunks.push(tarHeader(entry.type === 'file' ? { ...entry, size: data.length } : entry, mtime));
+    if (data.length > 0) chunks.push(data, tarPadding(data.length));
+  }
+  chunks.push(tarEnd());
+  return concatBytes(chunks);
+}
 
+/**
+ * `entries` with normalized paths, in the archive's order (UTF-8 byte order of the path);
+ * TarError on an empty, escaping or repeated path. Streaming writers sort first, then read each
+ * file's bytes in this order.
+ */
+export function sortTarEntries<T extends { path: string }>(entries: readonly T[]): T[] {
   const normalized = entries.map((entry) => {
     const path = normalizeEntryPath(entry.path);
-    return { entry, path, key: encoder.encode(path) };
+    return { entry: { ...entry, path }, key: encoder.encode(path) };
   });
   normalized.sort((a, b) => compareBytes(a.key, b.key));
   for (let i = 1; i < normalized.length; i++) {
     const current = normalized[i];
-    if (current && current.path === normalized[i - 1]?.path) throw new TarError(`duplicate tar entry ${current.path}`, current.path);
+    if (current && current.entry.path === normalized[i - 1]?.entry.path) throw new TarError(`duplicate tar entry ${current.entry.path}`, current.entry.path);
   }
+  return normalized.map((n) => n.entry);
+}
+
+/** The header blocks of one entry whose path is already normalized (a pax header first when ustar cannot hold it). */
+export function tarHeader(entry: TarStreamEntry, mtime = 0): Uint8Array {
+  const path = entry.path;
+  const name = entry.type === 'dir' ? `${path}/` : path;
+  const size = entry.type === 'file' ? entry.size : 0;
+  const linkname = entry.type === 'symlink' ? entry.target : '';
+  const mode = entry.type === 'symlink' ? 0o777 : (entry.mode ?? (entry.type === 'dir' ? 0o755 : 0o644)) & 0o7777;
+  const typeflag = entry.type === 'dir' ? '5' : entry.type === 'symlink' ? '2' : '0';
 
   const chunks: Uint8Array[] = [];
-  for (const { entry, path } of normalized) {
-    const name = entry.type === 'dir' ? `${path}/` : path;
-    const data = entry.type === 'file' ? entry.data : new Uint8Array(0);
-    const linkname = entry.type === 'symlink' ? entry.target : '';
-    const mode = entry.type === 'symlink' ? 0o777 : (entry.mode ?? (entry.type === 'dir' ? 0o755 : 0o644)) & 0o7777;
-    const typeflag = entry.type === 'dir' ? '5' : entry.type === 'symlink' ? '2' : '0';
-
-    const split = splitUstarName(name);
-    const pax: Record<string, string> = {};
-    if (!split) pax['path'] = name;
-    if (linkname && !fitsUstar(linkname, 100)) pax['linkpath'] = linkname;
-    if (Object.keys(pax).length > 0) {
-      const body = encodePax(pax);
-      chunks.push(header({ name: paxHeaderName(name), prefix: '', mode: 0o644, size: body.length, mtime, typeflag: 'x', linkname: '' }));
-      chunks.push(body, padding(body.length));
-    }
-    chunks.push(
-      header({
-        name: split ? split.name : asciiFallback(name, 100),
-        prefix: split ? split.prefix : '',
-        mode,
-        size: data.length,
-        mtime,
-        typeflag,
-        linkname: fitsUstar(linkname, 100) ? linkname : asciiFallback(linkname, 100),
-      }),
-    );
-    if (data.length > 0) chunks.push(data, padding(data.length));
+  const split = splitUstarName(name);
+  const pax: Record<string, string> = {};
+  if (!split) pax['path'] = name;
+  if (linkname && !fitsUstar(linkname, 100)) pax['linkpath'] = linkname;
+  if (Object.keys(pax).length > 0) {
+    const body = encodePax(pax);
+    chunks.push(header({ name: paxHeaderName(name), prefix: '', mode: 0o644, size: body.length, mtime, typeflag: 'x', linkname: '' }));
+    chunks.push(body, tarPadding(body.length));
   }
-  chunks.push(new Uint8Array(BLOCK * 2));
-  return concatBytes(chunks);
+  chunks.push(
+    header({
+      name: split ? split.name : asciiFallback(name, 100),
+      prefix: split ? split.prefix : '',
+      mode,
+      size,
+      mtime,
+      typeflag,
+      linkname: fitsUstar(linkname, 100) ? linkname : asciiFallback(linkname, 100),
+    }),
+  );
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks);
+}
+
+/** The zeros that round `length` bytes of data up to a whole block. */
+export function tarPadding(length: number): Uint8Array {
+  const rest = length % BLOCK;
+  return new Uint8Array(rest === 0 ? 0 : BLOCK - rest);
+}
+
+/** The two zero blocks that end an archive. */
+export function tarEnd(): Uint8Array {
+  return new Uint8Array(BLOCK * 2);
+}
+
+/** Seconds since the epoch for every header; TarError unless a whole number ≥ 0. */
+export function checkMtime(mtime: number | undefined): number {
+  const value = mtime ?? 0;
+  if (!Number.isInteger(value) || value < 0) throw new TarError(`mtime must be a non-negative integer, got ${value}`, '');
+  return value;
 }
 
 function normalizeEntryPath(raw: string): string {
@@ -170,11 +209,6 @@ function writeOctal(block: Uint8Array, offset: number, length: number, value: nu
   const digits = value.toString(8);
   if (digits.length > length - 1) throw new TarError(`value ${value} does not fit a ${length}-byte tar field`, '');
   writeString(block, offset, length, `${digits.padStart(length - 1, '0')}\0`);
-}
-
-function padding(length: number): Uint8Array {
-  const rest = length % BLOCK;
-  return new Uint8Array(rest === 0 ? 0 : BLOCK - rest);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

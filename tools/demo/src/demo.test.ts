@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { execa } from 'execa';
 import { expect, it, onTestFinished } from 'vitest';
 import { runDemo } from './demo.js';
 
@@ -21,4 +22,13 @@ it('npm run demo tells the whole story and ends with production rolled back to t
   expect(finalStatus).toMatch(new RegExp(`api +production +1\\.0\\.0 +${result.digest?.slice(0, 19)}`));
   expect(finalStatus).toMatch(/api +staging +1\.0\.1 /);
   expect(text).not.toContain('demo failed');
+
+  // Every pull command it prints can be pasted as is: an absolute layout path (podman reads a
+  // relative oci:.slipway/… as a registry name), which skopeo, a containers/image client like podman, reads.
+  const pulls = [...text.matchAll(/podman pull (\S+)/g)].map((m) => m[1] ?? '');
+  expect(pulls.length).toBeGreaterThanOrEqual(3); // publish 1.0.0, publish 1.0.1, the closing hint
+  for (const ref of new Set(pulls)) {
+    expect(ref).toMatch(/^oci:\//);
+    expect((await execa('skopeo', ['inspect', '--format', '{{.Digest}}', ref])).stdout).toMatch(/^sha256:/);
+  }
 });

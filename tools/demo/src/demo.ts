@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { resolve } from 'node:path';
 import { run, type ExitCode } from '@slipway/release';
 import { createDemoWorkspace } from './workspace.js';
 
@@ -110,7 +111,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   say(bold(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`));
   say(`The workspace is still there: ${ws.dir}`);
-  say(`  images        ${ws.dir}/.slipway/images/api   (skopeo inspect oci:${ws.dir}/.slipway/images/api:v1.0.1)`);
+  // Absolute: podman reads a relative oci:.slipway/… as a registry name.
+  say(`  images        ${resolve(ws.dir, '.slipway/images/api')}   pull: podman pull oci:${resolve(ws.dir, '.slipway/images/api')}:v1.0.1`);
   say(`  pins          git -C ${ws.dir} show origin/main:deploy/production/api.yaml   (pushed to origin; your checkout is never touched)`);
   say(`  manifests     ${manifest('1.0.0')}, ${manifest('1.0.1')}`);
   say(`  audit trail   git -C ${ws.dir} log origin/main --format='%s%n%b' -- deploy`);

@@ -1,5 +1,5 @@
 import { ConfigError } from '@slipway/config';
-import { copyImage, guardTag, type CopyTarget, type ImageRef } from '@slipway/registry';
+import { copiedDigest, copyImage, guardTag, type CopyTarget, type ImageRef } from '@slipway/registry';
 import type { CommandContext, Handler } from '../context.js';
 import { UsageError, VerificationError } from '../errors.js';
 import { table } from '../output.js';
@@ -71,8 +71,10 @@ export const imageCopy: Handler = async ({ args }, ctx) => {
     if (!source) throw new VerificationError('E_REGISTRY_NOT_FOUND', `${srcText}: not found in ${src.ref.registry}/${src.ref.repository}`);
     const plan: { destination: string; action: string }[] = [];
     for (const target of targets.values()) {
+      // An OCI layout gets a Docker image converted, under another digest: compare tags with that one.
+      const digest = await copiedDigest({ registry: src.registry, repository: src.ref.repository, reference: sourceReference }, target.registry ?? src.registry);
       for (const [i, tag] of target.tags.entries()) {
-        const state = await guardTag(target.registry ?? src.registry, target.repository, tag, source.digest);
+        const state = await guardTag(target.registry ?? src.registry, target.repository, tag, digest);
         plan.push({ destination: target.text[i] ?? tag, action: state === 'same' ? 'unchanged' : 'would tag' });
       }
     }
@@ -90,6 +92,8 @@ export const imageCopy: Handler = async ({ args }, ctx) => {
     `${srcText} @ ${result.digest}`,
     ...destinations.map((d) => `  → ${d}`),
     `blobs: ${result.blobs.mounted} mounted, ${result.blobs.uploaded} uploaded (${result.blobs.uploadedBytes} bytes), ${result.blobs.present} already present`,
+    ...(result.repaired.length > 0 ? [`repaired: ${result.repaired.join(', ')} named the digest but missed platform manifests; they were copied again`] : []),
+    ...Object.entries(result.converted).map(([repository, digest]) => `converted to OCI media types for ${repository} (an OCI layout holds no others): ${digest}`),
   ].join('\n');
   return { data, human };
 };

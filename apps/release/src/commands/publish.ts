@@ -12,6 +12,7 @@ import type { ReleaseManifest } from '../manifest.js';
 import { publishNpmPackage } from '../npm-publish.js';
 import { table } from '../output.js';
 import { tryClassify } from '../promotion.js';
+import { pullCommand } from '../pull-command.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 
 const DISPATCHED_MARK = '<!-- slipway: deploy dispatched -->';
@@ -222,6 +223,7 @@ export const publish: Handler = async ({ args, options }, ctx) => {
   const human = [
     `${result.dryRun ? 'would publish' : 'published'} ${result.tag} (${result.commit.slice(0, 7)})`,
     table(['image', 'digest', 'tags', 'action'], rows),
+    ...(result.dryRun ? [] : result.artifacts.flatMap((a) => (a.tags[0] === undefined ? [] : [`pull: ${pullCommand(a.image, a.tags[0], a.digest, ws.root)}`]))),
     result.release ? `release: ${result.release.url} (${result.release.action})` : '',
     manifest && !result.dryRun ? `manifest: ${manifest}` : '',
   ]

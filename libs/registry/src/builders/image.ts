@@ -10,6 +10,8 @@ export interface ImageBlob {
   digest: string;
   size: number;
   bytes?: Uint8Array;
+  /** A file holding the blob's bytes (a layer the builder spooled to disk), read when it is pushed. */
+  path?: string;
   source?: { registry: Registry; repository: string };
 }
 

@@ -6,13 +6,15 @@
 // tar mtime come from `sourceDateEpoch` (pass the commit time for meaningful dates; default 0,
 // i.e. 1970-01-01T00:00:00Z), and the source folder's absolute path appears nowhere.
 
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { computeDigest } from '../digest.js';
-import { gzipReproducible } from '../gzip.js';
-import { writeTar } from '../tar.js';
 import { MediaTypes, type Descriptor, type Platform, type Registry } from '../types.js';
 import { BuildError } from './errors.js';
-import { collectFolder, normalizePrefix } from './folder.js';
+import { normalizePrefix } from './folder.js';
 import type { BuiltImage, ImageBlob } from './image.js';
+import { folderTree, type LayerTree } from './layer-tree.js';
+import { streamLayer } from './layer-stream.js';
 
 /** The largest base image config read (configs are kilobytes; the spec sets no limit). */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -36,8 +38,19 @@ export interface LayerBase {
 
 export interface LayerBuildOptions {
   from: 'scratch' | LayerBase;
-  /** The folder that becomes the layer. */
-  dir: string;
+  /** The folder that becomes the layer (read from disk); give this or `tree`. */
+  dir?: string;
+  /**
+   * The files that become the layer, from another store: the git adapter's `layerTree` reads them
+   * from git's objects at a commit, exactly as committed.
+   */
+  tree?: LayerTree;
+  /**
+   * A folder to write the compressed layer into (`<spoolDir>/layer-<random>.tar.gz`, the caller
+   * removes it); the layer blob then names that file (`path`) instead of holding `bytes`, so a
+   * layer of any size is built and pushed in constant memory. Without it the layer is kept in memory.
+   */
+  spoolDir?: string;
   /**
    * The image's entrypoint. Omitted: the base's is inherited with its Cmd (none on scratch), as a
    * Dockerfile without ENTRYPOINT does. Given, it must name a program.
@@ -80,10 +93,17 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
   const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const prefix = normalizePrefix(options.prefix ?? 'app/');
 
-  const tar = writeTar(await collectFolder(options.dir, prefix), { mtime: epoch });
-  const diffId = computeDigest(tar);
-  const gz = gzipReproducible(tar);
-  const layer: ImageBlob = { mediaType: MediaTypes.ociLayerGzip, digest: computeDigest(gz), size: gz.length, bytes: gz };
+  const tree = options.tree ?? (options.dir !== undefined ? folderTree(options.dir) : undefined);
+  if (!tree || (options.tree && options.dir !== undefined)) throw new BuildError('layer', 'E_BUILD_INPUT', 'give the layer either a folder (dir) or a tree, not both or neither');
+  const spoolFile = options.spoolDir === undefined ? undefined : join(options.spoolDir, `layer-${randomBytes(6).toString('hex')}.tar.gz`);
+  const streamed = await streamLayer({ tree, prefix, mtime: epoch, ...(spoolFile === undefined ? {} : { spoolFile }) });
+  const diffId = streamed.diffId;
+  const layer: ImageBlob = {
+    mediaType: MediaTypes.ociLayerGzip,
+    digest: streamed.digest,
+    size: streamed.size,
+    ...(streamed.bytes ? { bytes: streamed.bytes } : spoolFile === undefined ? {} : { path: spoolFile }),
+  };
 
   const base = options.from === 'scratch' ? undefined : await loadBase(options.from, platform);
   const ociLabels = sortedRecord({

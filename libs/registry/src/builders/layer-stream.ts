@@ -1,0 +1,133 @@
+// One layer as a stream: tree entries → tar → gzip → sha256 → a file (or memory), never the whole
+// layer at once. Memory stays at a few chunks (the file being read, zlib's window, one write)
+// whatever the folder weighs.
+//
+// The bytes are exactly those of writeTar + gzipReproducible on the same entries: the tar is
+// made by the same header code in the same order, and deflate's output does not depend on how
+// its input is split into writes (only on the level, window and memLevel, which match gzipSync's).
+
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { digestHasher } from '../digest.js';
+import { REPRODUCIBLE_GZIP_LEVEL } from '../gzip.js';
+import { sortTarEntries, tarEnd, tarHeader, tarPadding, type TarStreamEntry } from '../tar.js';
+import { BuildError } from './errors.js';
+import type { LayerTree, LayerTreeFile } from './layer-tree.js';
+
+export interface StreamedLayer {
+  /** sha256 of the gzip bytes: the blob's digest. */
+  digest: string;
+  size: number;
+  /** sha256 of the uncompressed tar. */
+  diffId: string;
+  /** The gzip bytes, when no `spoolFile` was given. */
+  bytes?: Uint8Array;
+}
+
+export interface StreamLayerOptions {
+  tree: LayerTree;
+  /** Normalized prefix (`app`, or `''` for the root); each of its folders gets an entry. */
+  prefix: string;
+  mtime: number;
+  /** Write the gzip bytes here (created or truncated) instead of keeping them in memory. */
+  spoolFile?: string;
+}
+
+// Small pieces (headers, small files) are joined into writes of about this size: each write to
+// zlib is a trip to the thread pool.
+const WRITE_BYTES = 256 * 1024;
+const OS_UNIX = 3;
+
+type Sourced = TarStreamEntry & { source?: LayerTreeFile };
+
+export async function streamLayer(options: StreamLayerOptions): Promise<StreamedLayer> {
+  const { tree, prefix, mtime } = options;
+  const entries: Sourced[] = [];
+  const parts = prefix === '' ? [] : prefix.split('/');
+  for (let i = 1; i <= parts.length; i++) entries.push({ type: 'dir', path: parts.slice(0, i).join('/'), mode: 0o755 });
+  for (const entry of await tree.entries()) {
+    const path = prefix === '' ? entry.path : `${prefix}/${entry.path}`;
+    if (entry.type === 'dir') entries.push({ type: 'dir', path, mode: 0o755 });
+    else if (entry.type === 'symlink') entries.push({ type: 'symlink', path, target: entry.target });
+    else entries.push({ type: 'file', path, mode: entry.executable ? 0o755 : 0o644, size: entry.size, source: entry });
+  }
+  const sorted = sortTarEntries(entries);
+  const files = sorted.flatMap((e) => (e.type === 'file' && e.source ? [e.source] : []));
+
+  const diff = digestHasher();
+  async function* tarBytes(): AsyncGenerator<Uint8Array> {
+    const contents = tree.readFiles(files)[Symbol.asyncIterator]();
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    function* take(piece: Uint8Array): Generator<Uint8Array> {
+      diff.update(piece);
+      if (piece.length >= WRITE_BYTES) {
+        yield* flush();
+        yield piece;
+        return;
+      }
+      pending.push(piece);
+      pendingBytes += piece.length;
+      if (pendingBytes >= WRITE_BYTES) yield* flush();
+    }
+    function* flush(): Generator<Uint8Array> {
+      if (pendingBytes === 0) return;
+      yield pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+    }
+    try {
+      for (const entry of sorted) {
+        yield* take(tarHeader(entry, mtime));
+        if (entry.type !== 'file') continue;
+        const next = await contents.next();
+        if (next.done) throw new BuildError('layer', 'E_BUILD_OUTPUT', `${tree.description}: the contents of ${entry.path} never came`);
+        let read = 0;
+        for await (const chunk of next.value) {
+          read += chunk.length;
+          if (read > entry.size) break;
+          yield* take(chunk);
+        }
+        if (read !== entry.size) {
+          throw new BuildError('layer', 'E_BUILD_OUTPUT', `${tree.description}: ${entry.path} was ${entry.size} bytes when listed and ${read > entry.size ? 'more' : read} when read; did it change during the build?`);
+        }
+        if (entry.size > 0) yield* take(tarPadding(entry.size));
+      }
+      yield* take(tarEnd());
+      yield* flush();
+    } finally {
+      await contents.return?.();
+    }
+  }
+
+  const layer = digestHasher();
+  let size = 0;
+  async function* pinnedHeader(gz: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of gz) {
+      if (size === 0) {
+        // zlib writes MTIME 0 and no FLG bits; pin the OS byte (RFC 1952) as gzipReproducible does.
+        if (chunk.length < 10 || chunk[0] !== 0x1f || chunk[1] !== 0x8b || chunk[3] !== 0 || chunk.readUInt32LE(4) !== 0) {
+          throw new BuildError('layer', 'E_BUILD_OUTPUT', 'zlib produced an unexpected gzip header (FLG or MTIME set); the layer would not be reproducible');
+        }
+        chunk[9] = OS_UNIX;
+      }
+      size += chunk.length;
+      layer.update(chunk);
+      yield chunk;
+    }
+  }
+
+  const gzip = createGzip({ level: REPRODUCIBLE_GZIP_LEVEL, chunkSize: 64 * 1024 });
+  let bytes: Uint8Array | undefined;
+  if (options.spoolFile !== undefined) {
+    await pipeline(tarBytes, gzip, pinnedHeader, createWriteStream(options.spoolFile));
+  } else {
+    const chunks: Buffer[] = [];
+    await pipeline(tarBytes, gzip, pinnedHeader, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) chunks.push(chunk);
+    });
+    bytes = new Uint8Array(Buffer.concat(chunks, size));
+  }
+  return { digest: layer.digest(), size, diffId: diff.digest(), ...(bytes ? { bytes } : {}) };
+}
