@@ -6,7 +6,9 @@ import { OCI_LAYOUT_PREFIX, parseImageRef } from '@slipway/registry';
  * path is absolute: podman reads `oci:.slipway/images/api:v1` as a registry reference (the leading
  * `.slipway` looks like a host), and a relative path only works from the workspace root anyway.
  */
-export function pullCommand(image: string, tag: string, digest: string, root: string): string {
+export function pullCommand(image: string, tag: string, digest: string, root: string): string | undefined {
+  // A `kind: "npm"` service's artifact is a package (`npm:<name>`), not an image: nothing to pull.
+  if (image.startsWith('npm:')) return undefined;
   const ref = parseImageRef(image);
   if (ref.registry.startsWith(OCI_LAYOUT_PREFIX)) {
     const dir = ref.registry.slice(OCI_LAYOUT_PREFIX.length);

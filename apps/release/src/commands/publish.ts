@@ -223,7 +223,12 @@ export const publish: Handler = async ({ args, options }, ctx) => {
   const human = [
     `${result.dryRun ? 'would publish' : 'published'} ${result.tag} (${result.commit.slice(0, 7)})`,
     table(['image', 'digest', 'tags', 'action'], rows),
-    ...(result.dryRun ? [] : result.artifacts.flatMap((a) => (a.tags[0] === undefined ? [] : [`pull: ${pullCommand(a.image, a.tags[0], a.digest, ws.root)}`]))),
+    ...(result.dryRun
+      ? []
+      : result.artifacts.flatMap((a) => {
+          const pull = a.tags[0] === undefined ? undefined : pullCommand(a.image, a.tags[0], a.digest, ws.root);
+          return pull === undefined ? [] : [`pull: ${pull}`];
+        })),
     result.release ? `release: ${result.release.url} (${result.release.action})` : '',
     manifest && !result.dryRun ? `manifest: ${manifest}` : '',
   ]
