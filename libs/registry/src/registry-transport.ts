@@ -2,7 +2,7 @@
 // registry's challenge), retries, redirects, and turning responses into typed errors. Everything
 // that could carry a secret passes through `redact` before it reaches a message.
 
-import { concatBytes } from './bytes.js';
+import { readBoundedBody } from '@slipway/redact';
 import type { CredentialSource, RegistryCredentials } from './credentials.js';
 import { parseJsonObject } from './json-object.js';
 import {
@@ -363,10 +363,10 @@ export class RegistryTransport {
         body = new Uint8Array();
       } else if (response.status < 200 || response.status >= 300) {
         // An error body only feeds the message (parseOciError reads at most 64 KiB): read that much, drop the rest.
-        body = await readBody(response, ERROR_BODY_BYTES, undefined);
+        body = await readBoundedBody(response, { maxBytes: ERROR_BODY_BYTES });
       } else {
         const bound = maxBytes ?? DEFAULT_MAX_BYTES;
-        body = await readBody(response, bound, () => this.tooLarge(url, bound));
+        body = await readBoundedBody(response, { maxBytes: bound, tooLarge: () => this.tooLarge(url, bound) });
       }
       event.bytesReceived = body.length;
       return { status: response.status, headers: response.headers, body, url };
@@ -626,33 +626,6 @@ function basic(credentials: RegistryCredentials): string {
 
 function refSuffix(reference: string): string {
   return reference.includes(':') ? `@${reference}` : `:${reference}`;
-}
-
-/** The body, up to `maxBytes`: past it, `tooLarge` is thrown, or without one the rest is dropped unread. */
-async function readBody(response: Response, maxBytes: number, tooLarge: (() => Error) | undefined): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array();
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (tooLarge !== undefined && declared > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (total + value.length > maxBytes) {
-      await reader.cancel();
-      if (tooLarge !== undefined) throw tooLarge();
-      chunks.push(value.subarray(0, maxBytes - total));
-      total = maxBytes;
-      break;
-    }
-    total += value.length;
-    chunks.push(value);
-  }
-  return concatBytes(chunks, total);
 }
 
 function parseOciError(body: Uint8Array): { code?: string; message?: string } {
