@@ -5,6 +5,7 @@
 import { readBoundedBody } from '@slipway/redact';
 import type { CredentialSource, RegistryCredentials } from './credentials.js';
 import { parseJsonObject } from './json-object.js';
+import { ERROR_BODY_BYTES, MAX_SMALL_BODY_BYTES } from './limits.js';
 import {
   DeniedError,
   NotFoundError,
@@ -128,9 +129,7 @@ const GHCR_DENIED_HINT =
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** A 2xx body read into memory without a bound of its own (upload answers): registries send none. */
-const DEFAULT_MAX_BYTES = 1024 * 1024;
-/** What is read of an error body; the rest is dropped. */
-const ERROR_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_BYTES = MAX_SMALL_BODY_BYTES;
 const MAX_REDIRECTS = 5;
 
 /** Docker Hub's API lives on another host than its image names say. */
@@ -555,7 +554,7 @@ export class RegistryTransport {
     let response: TransportResponse;
     for (let attempt = 0; ; attempt++) {
       try {
-        response = await this.fetchOnce('token', url, { method: 'GET', headers, body: undefined }, 1024 * 1024);
+        response = await this.fetchOnce('token', url, { method: 'GET', headers, body: undefined }, MAX_SMALL_BODY_BYTES);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         if (isTransientNetworkError(error) && attempt + 1 < retry.attempts) {
@@ -629,7 +628,7 @@ function refSuffix(reference: string): string {
 }
 
 function parseOciError(body: Uint8Array): { code?: string; message?: string } {
-  if (body.length === 0 || body.length > 64 * 1024) return {};
+  if (body.length === 0 || body.length > ERROR_BODY_BYTES) return {};
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as { errors?: { code?: unknown; message?: unknown }[] };
     const first = parsed.errors?.[0];
