@@ -9,6 +9,7 @@
 //   user's own ssh command (GIT_SSH_COMMAND, else core.sshCommand) when that command is OpenSSH's.
 
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { InvalidGitSettingError } from './errors.js';
 
 /** The total deadline of one git command that talks to a remote, unless SLIPWAY_GIT_TIMEOUT or `remoteTimeoutMs` says otherwise. */
@@ -122,19 +123,44 @@ export function killTree(pid: number): void {
   for (const p of tree) signal(p, 'SIGKILL');
 }
 
-function descendants(root: number): number[] {
-  let table: string;
-  try {
-    table = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return [];
-  }
+/** Parent of every process: from /proc on Linux (no tool needed), else from `ps`. */
+function parentTable(): Map<number, number[]> {
   const children = new Map<number, number[]>();
-  for (const line of table.split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    if (pid === undefined || ppid === undefined || !Number.isInteger(pid) || !Number.isInteger(ppid)) continue;
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const add = (pid: number, ppid: number) => {
+    if (Number.isInteger(pid) && Number.isInteger(ppid)) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  };
+  let entries: string[] | undefined;
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    entries = undefined;
   }
+  if (entries !== undefined) {
+    for (const name of entries) {
+      try {
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last ')'.
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        add(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return children;
+  }
+  try {
+    const table = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const line of table.split('\n')) {
+      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+      if (pid !== undefined && ppid !== undefined) add(pid, ppid);
+    }
+  } catch {
+    // no ps: git alone is killed
+  }
+  return children;
+}
+
+function descendants(root: number): number[] {
+  const children = parentTable();
   const found: number[] = [];
   const queue = [root];
   while (queue.length > 0) {
