@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { GitError, InvalidRefError, NonFastForwardError, RebaseConflictError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
+import { GitError, InvalidRefError, NonFastForwardError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
 import type { RefTarget } from './errors.js';
 import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.js';
 import { LOG_FORMAT, parseLog } from './parse-log.js';
@@ -19,6 +19,12 @@ export interface GitOptions {
   env?: Record<string, string | undefined>;
   /** Strings to scrub from errors besides URL credentials (e.g. a token passed through `env`). */
   secrets?: readonly string[];
+  /**
+   * Total deadline of one command that talks to origin (fetch, push, ls-remote): past it git and
+   * its helpers are killed and the call fails with GitTimeoutError (exit 1). Default:
+   * SLIPWAY_GIT_TIMEOUT (seconds) from the environment, else 10 minutes. Local commands have none.
+   */
+  remoteTimeoutMs?: number | undefined;
 }
 
 const REMOTE = 'origin';
@@ -357,18 +363,6 @@ export function createGit(options: GitOptions): SourceControl {
         throw new NonFastForwardError(ref, outcome.reason || 'rejected', { command, stderr, status });
       }
       throw new GitError(`push of ${ref} failed: ${outcome?.summary || stderr.trim()}`, { command, stderr, status });
-    },
-
-    async pullRebase(branch) {
-      const upstream = await fetchBranch(branch);
-      try {
-        await run(['-c', 'rebase.autoStash=false', 'rebase', '--no-verify', upstream]);
-      } catch (error) {
-        if (!(error instanceof GitError)) throw error;
-        const abort = await run(['rebase', '--abort'], { okStatus: [0, 128] });
-        if (abort.status === 0) throw new RebaseConflictError(branch, error);
-        throw error;
-      }
     },
   };
 }

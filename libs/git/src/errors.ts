@@ -110,14 +110,32 @@ export class TagConflictError extends GitError {
   }
 }
 
-/** Rebasing onto origin's branch hit a conflict; the rebase was aborted and the clone is as before. */
-export class RebaseConflictError extends GitError {
-  override readonly name: string = 'RebaseConflictError';
-  override readonly code: string = 'E_GIT_REBASE_CONFLICT';
-  readonly branch: string;
+/**
+ * A command that talks to a remote did not finish within its deadline (a remote that hangs, or
+ * sends a byte now and then); git and its helpers were killed. Operational: safe to retry.
+ */
+export class GitTimeoutError extends GitError {
+  override readonly name: string = 'GitTimeoutError';
+  override readonly code: string = 'E_GIT_TIMEOUT';
+  /** The remote, credentials redacted: `origin (https://***@host/infra.git)` or a clone's URL. */
+  readonly remote: string;
+  readonly timeoutMs: number;
 
-  constructor(branch: string, details: GitErrorDetails = {}) {
-    super(`rebase onto origin/${branch} hit a conflict and was aborted`, details);
-    this.branch = branch;
+  constructor(remote: string, timeoutMs: number, details: GitErrorDetails = {}) {
+    const seconds = timeoutMs % 1000 === 0 ? String(timeoutMs / 1000) : (timeoutMs / 1000).toFixed(1);
+    super(
+      `${details.command ?? 'git'} got no complete answer from ${remote} within ${seconds} s and was stopped (the remote hangs or is too slow); ` +
+        `retry once it answers, or give it longer with SLIPWAY_GIT_TIMEOUT=<seconds>`,
+      details,
+    );
+    this.remote = remote;
+    this.timeoutMs = timeoutMs;
   }
+}
+
+/** A setting of the git adapter (SLIPWAY_GIT_TIMEOUT, `remoteTimeoutMs`) is not valid: bad input. */
+export class InvalidGitSettingError extends GitError {
+  override readonly name: string = 'InvalidGitSettingError';
+  override readonly code: string = 'E_GIT_SETTING';
+  override readonly exitCode: ExitCode = 2;
 }

@@ -1,14 +1,16 @@
 export { createGit } from './create-git.js';
 export type { GitOptions } from './create-git.js';
 export { cloneRepository } from './work-tree.js';
+export { DEFAULT_REMOTE_TIMEOUT_MS, REMOTE_TIMEOUT_ENV } from './remote-limits.js';
 export type { CloneInput, CommitFilesInput, GitIdentity, TreeEntry, WorkTreeOperations, WorkTreeState } from './work-tree.js';
 export type { CommittedTree, TreeEntry as CommittedTreeEntry, TreeFile } from './tree-files.js';
 export type { CommitInfo, CreateTagInput, LogRange, RemoteTag, SourceControl, TagInfo } from './types.js';
 export {
   GitError,
+  GitTimeoutError,
+  InvalidGitSettingError,
   InvalidRefError,
   NonFastForwardError,
-  RebaseConflictError,
   RefExistsError,
   RefNotFoundError,
   TagConflictError,

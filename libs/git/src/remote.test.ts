@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTempRepo } from '@slipway/testing';
 import type { GitWorkdir } from '@slipway/testing';
 import { createGit } from './create-git.js';
-import { GitError, NonFastForwardError, RebaseConflictError, RefExistsError, TagConflictError } from './errors.js';
+import { GitError, NonFastForwardError, RefExistsError, TagConflictError } from './errors.js';
 
 async function setup() {
   const repo = await createTempRepo();
@@ -184,7 +184,7 @@ describe('pushNewRef', () => {
   });
 });
 
-describe('push and pullRebase', () => {
+describe('push', () => {
   it('pushes a branch, reports non-fast-forward as a typed error, and succeeds after a rebase', async () => {
     const { repo, git, gitFor } = await setup();
     const other = await repo.clone();
@@ -196,7 +196,7 @@ describe('push and pullRebase', () => {
     expect(error).toBeInstanceOf(NonFastForwardError);
     expect(error).toMatchObject({ code: 'E_GIT_NON_FAST_FORWARD', exitCode: 1, ref: 'refs/heads/main' });
 
-    await git.pullRebase('main');
+    await repo.git('rebase', await git.fetchBranch('main'));
     expect(await git.push('main')).toBe('pushed');
     expect(await git.push('main')).toBe('unchanged');
     const log = (await repo.git('-C', repo.origin, 'log', '--format=%s', 'main')).split('\n');
@@ -213,19 +213,5 @@ describe('push and pullRebase', () => {
     expect(await repo.git('-C', repo.origin, 'log', '--format=%s', 'main')).toBe('promote\nchore: initial commit');
     await expect(git.push('main', repo.initialCommit)).rejects.toBeInstanceOf(NonFastForwardError);
     await expect(git.push('main', '--force')).rejects.toMatchObject({ name: 'InvalidRefError' });
-  });
-
-  it('aborts a conflicting rebase and leaves the clone as it was', async () => {
-    const { repo, git } = await setup();
-    const other = await repo.clone();
-    await other.commit('chore: theirs', { 'deploy/production/api.yaml': 'theirs' });
-    await other.push();
-    const ours = await repo.commit('chore: ours', { 'deploy/production/api.yaml': 'ours' });
-
-    const error = await git.pullRebase('main').catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(RebaseConflictError);
-    expect(await repo.revParse()).toBe(ours);
-    expect(await repo.git('status', '--porcelain')).toBe('');
   });
 });

@@ -1,11 +1,18 @@
 import { execa } from 'execa';
-import { GitError, InvalidRefError, RefNotFoundError } from './errors.js';
+import { GitError, GitTimeoutError, InvalidRefError, RefNotFoundError } from './errors.js';
+import { killTree, lowSpeedEnv, remoteArgument, resolveRemoteTimeout, sshEnv, subcommand, talksToRemote } from './remote-limits.js';
 import { redact } from '@slipway/redact';
 
 export interface RunGitOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
   secrets?: readonly string[];
+  /**
+   * Total deadline of one command that talks to a remote (clone, fetch, push, ls-remote): past it
+   * git and its helpers are killed and the call fails with GitTimeoutError. Default:
+   * SLIPWAY_GIT_TIMEOUT (seconds) from the environment, else 10 minutes. Local commands have none.
+   */
+  remoteTimeoutMs?: number | undefined;
 }
 
 export interface GitResult {
@@ -20,18 +27,67 @@ export type GitRunner = (args: readonly string[], options?: { okStatus?: readonl
 // would hang a CI job, so they are off.
 const FORCED_ENV = { LC_ALL: 'C', LANG: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0' };
 
+/** The environment git runs with: the caller's over process.env, git's low-speed abort unless set, the forced settings. */
+function gitEnvironment(env: Record<string, string | undefined>): { seen: Record<string, string | undefined>; env: Record<string, string | undefined> } {
+  const seen = { ...process.env, ...env };
+  return { seen, env: { ...env, ...lowSpeedEnv(seen), ...FORCED_ENV } };
+}
+
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
-export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): GitRunner {
+export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeoutMs }: RunGitOptions): GitRunner {
+  const { seen, env } = gitEnvironment(given);
+  const timeoutMs = resolveRemoteTimeout(remoteTimeoutMs, seen);
+  let ssh: Promise<Record<string, string>> | undefined;
+
+  /** The ssh connect timeout, added to the command git would use anyway (looked up once). */
+  const remoteEnv = async () => ({
+    ...env,
+    ...(await (ssh ??= (async () => {
+      const configured =
+        seen['GIT_SSH_COMMAND'] === undefined && seen['GIT_SSH'] === undefined
+          ? await execa('git', ['config', '--get', 'core.sshCommand'], { cwd, env, stdin: 'ignore', reject: false })
+          : undefined;
+      return sshEnv(seen, configured?.exitCode === 0 ? String(configured.stdout).trim() || undefined : undefined);
+    })())),
+  });
+
+  /** `origin (https://***@host/x.git)`, or the URL a clone was given, credentials redacted. */
+  async function describeRemote(args: readonly string[]): Promise<string> {
+    const name = remoteArgument(args);
+    if (name === undefined) return 'the remote';
+    if (subcommand(args).name === 'clone' || /[:/\\]/.test(name)) return redact(name, secrets);
+    const push = subcommand(args).name === 'push' ? ['--push'] : [];
+    const url = await execa('git', ['remote', 'get-url', ...push, name], { cwd, env, stdin: 'ignore', reject: false });
+    return url.exitCode === 0 ? `${name} (${redact(String(url.stdout).trim(), secrets)})` : name;
+  }
+
   return async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
-    const result = await execa('git', args, {
+    const remote = talksToRemote(args);
+    const subprocess = execa('git', args, {
       cwd,
-      env: { ...env, ...FORCED_ENV },
+      env: remote ? await remoteEnv() : env,
       ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
       reject: false,
       stripFinalNewline: false,
       maxBuffer: 1024 * 1024 * 1024,
     });
+    let timedOut = false;
+    const timer = remote
+      ? setTimeout(() => {
+          timedOut = true;
+          if (subprocess.pid !== undefined) killTree(subprocess.pid);
+        }, timeoutMs)
+      : undefined;
+    let result;
+    try {
+      result = await subprocess;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (timedOut) {
+      throw new GitTimeoutError(await describeRemote(args), timeoutMs, { command, stderr: redact(String(result.stderr), secrets) });
+    }
     if (result.exitCode === undefined) {
       // Not started (git missing, cwd missing) or killed. execa's own error holds the raw command
       // line, so only a redacted copy of its short message goes into the cause.
@@ -54,12 +110,13 @@ export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): Gi
 /**
  * Runs a git command fed `input` on stdin and returns its stdout as bytes (for `cat-file --batch`).
  * Typed as Uint8Array, not Buffer: these declarations ship, and a consumer compiling them needs
- * no Node typings.
+ * no Node typings. Local only: no deadline.
  */
-export function createBatchRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Uint8Array> {
+export function createBatchRunner({ cwd, env: given = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Uint8Array> {
+  const { env } = gitEnvironment(given);
   return async (args, input) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
-    const result = await execa('git', args, { cwd, env: { ...env, ...FORCED_ENV }, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
+    const result = await execa('git', args, { cwd, env, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
     if (result.exitCode === undefined) {
       const reason = redact(result.shortMessage ?? 'git did not start', secrets);
       throw new GitError(`could not run ${command}: ${reason}`, { command, cause: new Error(reason) });

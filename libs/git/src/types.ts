@@ -113,6 +113,4 @@ export interface SourceControl extends WorkTreeOperations {
    * to origin's `branch`, never forced; NonFastForwardError when origin moved on.
    */
   push(branch: string, source?: string): Promise<'pushed' | 'unchanged'>;
-  /** Fetches origin's `branch` and rebases the checked-out branch onto it; RebaseConflictError (aborted) on conflict. */
-  pullRebase(branch: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidRefError } from './errors.js';
 import { asRefNotFound, checkRef, createRunner } from './run-git.js';
@@ -201,11 +201,23 @@ export interface CloneInput extends Omit<RunGitOptions, 'cwd'> {
   branch?: string | undefined;
 }
 
-/** `git clone --no-tags` into `dir`; errors are GitError with credentials redacted. */
-export async function cloneRepository({ url, dir, branch, env, secrets }: CloneInput): Promise<void> {
+/**
+ * `git clone --no-tags` into `dir`; errors are GitError with credentials redacted. A clone that
+ * fails (or runs past its deadline and is killed) leaves no `dir` behind when there was none.
+ */
+export async function cloneRepository({ url, dir, branch, env, secrets, remoteTimeoutMs }: CloneInput): Promise<void> {
   checkRef(url, 'url');
   if (branch !== undefined) checkRef(branch, 'branch');
   await mkdir(dirname(dir), { recursive: true });
-  const run = createRunner({ cwd: dirname(dir), env, secrets });
-  await run(['clone', '--quiet', '--no-tags', ...(branch === undefined ? [] : ['--branch', branch]), '--', url, dir]);
+  const run = createRunner({ cwd: dirname(dir), env, secrets, remoteTimeoutMs });
+  const existed = await stat(dir).then(
+    () => true,
+    () => false,
+  );
+  try {
+    await run(['clone', '--quiet', '--no-tags', ...(branch === undefined ? [] : ['--branch', branch]), '--', url, dir]);
+  } catch (error) {
+    if (!existed) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -1,3 +1,4 @@
+import { readBoundedBody } from '@slipway/redact';
 import { GitHubError } from './errors.js';
 
 export interface GuardOptions {
@@ -67,25 +68,9 @@ export function guardedFetch(options: GuardOptions): typeof globalThis.fetch {
   async function bounded(response: Response, url: URL, method: string, limit: number): Promise<Response> {
     const tooLarge = () => new GitHubRefusedError(`GitHub ${method} ${url.pathname}: answer larger than ${limit} bytes`, { code: 'E_GITHUB_TOO_LARGE' });
     if (response.body === null) return response;
-    if (Number(response.headers.get('content-length') ?? 0) > limit) {
-      await response.body.cancel();
-      throw tooLarge();
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > limit) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
+    const bytes = await readBoundedBody(response, { maxBytes: limit, tooLarge });
     const nullBody = response.status === 204 || response.status === 304 || method === 'HEAD';
-    const copy = new Response(nullBody ? null : Buffer.concat(chunks, total), { status: response.status, statusText: response.statusText, headers: response.headers });
+    const copy = new Response(nullBody ? null : bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
     Object.defineProperty(copy, 'url', { value: url.href });
     return copy;
   }

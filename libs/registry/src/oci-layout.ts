@@ -20,15 +20,16 @@
 
 import { markOciOnly } from './oci-only.js';
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { verifyingReader } from './blob-stream.js';
+import { concatBytes } from './bytes.js';
 import { isRetryableUploadFailure } from './blob-upload.js';
 import { computeDigest, digestHasher } from './digest.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
-import { MAX_BLOB_IN_MEMORY } from './registry-client.js';
+import { MAX_BLOB_IN_MEMORY, MAX_MANIFEST_BYTES, MAX_SMALL_BODY_BYTES, MAX_TAG_LIST_BYTES } from './limits.js';
 import { MediaTypes, type BlobSource, type Descriptor, type StoredManifest, type StreamingRegistry } from './types.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -38,7 +39,19 @@ export type OciLayoutErrorCode =
   | 'E_OCI_LAYOUT_MANIFEST_INVALID'
   | 'E_OCI_LAYOUT_BLOB_UNKNOWN'
   | 'E_OCI_LAYOUT_CORRUPT'
-  | 'E_OCI_LAYOUT_LOCKED';
+  | 'E_OCI_LAYOUT_LOCKED'
+  | 'E_OCI_LAYOUT_TOO_LARGE'
+  | 'E_OCI_LAYOUT_SIZE_MISMATCH'
+  | 'E_OCI_LAYOUT_NOT_A_FILE';
+
+/** A layout is a folder the user names: files it cannot hold are bad input (exit 2), like a bad name. */
+const BAD_INPUT_CODES: ReadonlySet<OciLayoutErrorCode> = new Set([
+  'E_OCI_LAYOUT_INVALID_NAME',
+  'E_OCI_LAYOUT_MANIFEST_INVALID',
+  'E_OCI_LAYOUT_TOO_LARGE',
+  'E_OCI_LAYOUT_SIZE_MISMATCH',
+  'E_OCI_LAYOUT_NOT_A_FILE',
+]);
 
 export class OciLayoutError extends Error {
   override readonly name = 'OciLayoutError';
@@ -56,7 +69,7 @@ export class OciLayoutError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
-    this.exitCode = code === 'E_OCI_LAYOUT_INVALID_NAME' || code === 'E_OCI_LAYOUT_MANIFEST_INVALID' ? 2 : 1;
+    this.exitCode = BAD_INPUT_CODES.has(code) ? 2 : 1;
     this.path = details.path;
     this.repository = details.repository;
     this.reference = details.reference;
@@ -75,8 +88,6 @@ const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 // Names a nested repository cannot take, because its parent repository's layout uses them.
 const RESERVED_COMPONENTS = new Set(['blobs', 'index.json', 'oci-layout']);
-// Registries refuse manifests above 4 MiB; the same bound keeps us from parsing a layer as JSON.
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MANIFEST_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.ociManifest, MediaTypes.dockerManifestList, MediaTypes.dockerManifest]);
 
 interface IndexJson {
@@ -115,8 +126,38 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
     return join(root, 'blobs', 'sha256', digest.slice('sha256:'.length));
   }
 
-  async function readVerified(root: string, repository: string, digest: string): Promise<Uint8Array | undefined> {
-    const bytes = await readIfExists(blobPath(root, repository, digest));
+  /**
+   * A layout file read into memory, never more than `max` bytes of it (a huge or endless file —
+   * a sparse file, a link to /dev/zero — is refused, not read), and exactly `size` bytes when a
+   * descriptor declares them. Undefined when the file does not exist.
+   */
+  async function readLayoutFile(root: string, repository: string, path: string, bounds: { max: number; size?: number | undefined; what: string }): Promise<Uint8Array | undefined> {
+    const { max, size, what } = bounds;
+    const fail = (code: OciLayoutErrorCode, message: string) => new OciLayoutError(code, message, { path: root, repository });
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) {
+      throw fail('E_OCI_LAYOUT_SIZE_MISMATCH', `${path}: the descriptor's size ${String(size)} is not a byte count`);
+    }
+    if (size !== undefined && size > max) {
+      throw fail('E_OCI_LAYOUT_TOO_LARGE', `${path}: its descriptor declares ${size} bytes, more than the ${max} ${article(what)} is read with; not a valid ${what}`);
+    }
+    const read = await readFileBounded(path, Math.min(max, size ?? max));
+    if (read === undefined) return undefined;
+    if (read.special) throw fail('E_OCI_LAYOUT_NOT_A_FILE', `${path} is not a regular file (a device, a pipe or a folder); a layout holds only files`);
+    if (read.over) {
+      if (size !== undefined && size < max) {
+        throw fail('E_OCI_LAYOUT_SIZE_MISMATCH', `${path} holds more than the ${size} bytes its descriptor declares: the layout is corrupt`);
+      }
+      throw fail('E_OCI_LAYOUT_TOO_LARGE', `${path} is larger than ${max} bytes, the most ${article(what)} is read with; not a valid ${what}`);
+    }
+    if (size !== undefined && read.bytes.length !== size) {
+      throw fail('E_OCI_LAYOUT_SIZE_MISMATCH', `${path} has ${read.bytes.length} bytes, not the ${size} its descriptor declares: the layout is corrupt`);
+    }
+    return read.bytes;
+  }
+
+  /** A blob read with `bounds` (see readLayoutFile) whose content must hash to `digest`. */
+  async function readVerified(root: string, repository: string, digest: string, bounds: { max: number; size?: number | undefined; what: string }): Promise<Uint8Array | undefined> {
+    const bytes = await readLayoutFile(root, repository, blobPath(root, repository, digest), bounds);
     if (bytes === undefined) return undefined;
     const actual = computeDigest(bytes);
     if (actual !== digest) {
@@ -132,7 +173,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
   }
 
   async function readIndex(root: string, repository: string): Promise<IndexJson | undefined> {
-    const bytes = await readIfExists(join(root, 'index.json'));
+    const bytes = await readLayoutFile(root, repository, join(root, 'index.json'), { max: MAX_TAG_LIST_BYTES, what: 'index.json' });
     if (bytes === undefined) return undefined;
     try {
       const parsed = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
@@ -144,7 +185,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
   }
 
   async function ensureLayout(root: string, repository: string): Promise<void> {
-    const marker = await readIfExists(join(root, 'oci-layout'));
+    const marker = await readLayoutFile(root, repository, join(root, 'oci-layout'), { max: MAX_SMALL_BODY_BYTES, what: 'oci-layout file' });
     if (marker !== undefined) {
       let version: unknown;
       try {
@@ -271,13 +312,17 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
             reference,
           });
         }
-        // A size that differs from the descriptor's is caught here; same-size changes on read.
-        if (info.size !== entry.size) await readVerified(root, repository, entry.digest);
+        // A size that differs from the descriptor's is caught here (a changed manifest by its
+        // digest, a wrong descriptor by its size); same-size changes on read.
+        if (info.size !== entry.size) {
+          await readVerified(root, repository, entry.digest, { max: MAX_MANIFEST_BYTES, what: 'manifest' });
+          await readLayoutFile(root, repository, blobPath(root, repository, entry.digest), { max: MAX_MANIFEST_BYTES, size: entry.size, what: 'manifest' });
+        }
         return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
       }
       const info = await statIfExists(blobPath(root, repository, reference));
       if (!info || info.size > MAX_MANIFEST_BYTES) return undefined;
-      const bytes = await readVerified(root, repository, reference);
+      const bytes = await readVerified(root, repository, reference, { max: MAX_MANIFEST_BYTES, what: 'manifest' });
       if (!bytes) return undefined;
       const mediaType = manifestMediaType(bytes);
       return mediaType ? { mediaType, digest: reference, size: bytes.length } : undefined;
@@ -293,7 +338,7 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
           { host, repository, reference, kind },
         );
       }
-      const bytes = await readVerified(root, repository, descriptor.digest);
+      const bytes = await readVerified(root, repository, descriptor.digest, { max: MAX_MANIFEST_BYTES, size: descriptor.size, what: 'manifest' });
       if (!bytes) {
         throw new NotFoundError(`manifest ${repository}@${descriptor.digest} vanished from ${root}`, { host, repository, reference, kind: 'manifest' });
       }
@@ -355,17 +400,8 @@ export function openOciLayout(dir: string, options: OciLayoutOptions = {}): Stre
 
     async getBlob(repository, digest, options = {}) {
       const root = repoDir(repository);
-      const size = (await stat(blobPath(root, repository, digest)).catch(() => undefined))?.size;
-      const limit = options.size ?? MAX_BLOB_IN_MEMORY;
-      if (size !== undefined && size > limit) {
-        throw new RegistryError(`blob ${digest} in ${root} has ${size} bytes, more than ${options.size === undefined ? 'is read into memory' : 'its descriptor declares'} (${limit})`, {
-          host,
-          repository,
-          reference: digest,
-          code: 'E_REGISTRY_PROTOCOL',
-        });
-      }
-      const bytes = await readVerified(root, repository, digest);
+      // Exactly the declared size when the caller knows it, and never more than the registry client reads into memory.
+      const bytes = await readVerified(root, repository, digest, { max: MAX_BLOB_IN_MEMORY, size: options.size, what: 'blob read into memory' });
       if (!bytes) throw new NotFoundError(`blob ${digest} not found in ${root}`, { host, repository, reference: digest, kind: 'blob' });
       return bytes;
     },
@@ -487,16 +523,16 @@ async function acquireLock(root: string, repository: string, attempts: number): 
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw error;
     }
-    const holder = await readIfExists(lockPath);
+    const holder = await readLock(lockPath);
     if (holder !== undefined && isStale(new TextDecoder().decode(holder))) {
       // Re-read just before breaking so a lock that changed hands in between is left alone.
-      const again = await readIfExists(lockPath);
+      const again = await readLock(lockPath);
       if (again !== undefined && Buffer.from(again).equals(Buffer.from(holder))) await unlink(lockPath).catch(() => undefined);
       continue;
     }
     await delay(Math.min(50, 1 + attempt * 2));
   }
-  const holder = await readIfExists(lockPath);
+  const holder = await readLock(lockPath);
   throw new OciLayoutError(
     'E_OCI_LAYOUT_LOCKED',
     `index.json in ${root} is locked by ${holder ? new TextDecoder().decode(holder).trim() : 'another writer'}; remove ${lockPath} if that process is gone`,
@@ -565,13 +601,50 @@ async function* readPieces(handle: FileHandle, size: number): AsyncGenerator<Uin
   }
 }
 
-async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+/**
+ * Up to `max` bytes of a regular file: `over` when it holds more (found by its size, or by reading
+ * one byte past `max` from a file that grows), `special` for a device, a pipe or a folder (/dev/zero
+ * would never end), which is not read at all. Undefined when it does not exist.
+ */
+async function readFileBounded(path: string, max: number): Promise<{ bytes: Uint8Array; over: boolean; special: boolean } | undefined> {
+  let handle: FileHandle;
   try {
-    return new Uint8Array(await readFile(path));
+    handle = await open(path, 'r');
   } catch (error) {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
     throw error;
   }
+  const refused = (special: boolean) => ({ bytes: new Uint8Array(), over: !special, special });
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return refused(true);
+    if (info.size > max) return refused(false);
+    // One byte more than its size, to see the end; a file that grew since is read on in pieces, to max + 1 at most.
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    for (let room = info.size + 1; ; room = Math.min(READ_PIECE_BYTES, max + 1 - total)) {
+      if (room <= 0) return refused(false);
+      const piece = new Uint8Array(room);
+      let filled = 0;
+      while (filled < room) {
+        const { bytesRead } = await handle.read(piece, filled, room - filled, null);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      pieces.push(piece.subarray(0, filled));
+      total += filled;
+      if (total > max) return refused(false);
+      if (filled < room) return { bytes: concatBytes(pieces, total), over: false, special: false };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A lock file's owner line; a lock file too large to be one names no owner. */
+async function readLock(path: string): Promise<Uint8Array | undefined> {
+  const read = await readFileBounded(path, MAX_SMALL_BODY_BYTES);
+  return read === undefined || read.over ? undefined : read.bytes;
 }
 
 async function statIfExists(path: string): Promise<{ size: number } | undefined> {
@@ -590,6 +663,8 @@ async function exists(path: string): Promise<boolean> {
 function json(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
+
+const article = (what: string): string => `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,5 +1,6 @@
 // The `Registry` port over the OCI distribution API, for one registry host.
 
+import { MAX_BLOB_IN_MEMORY, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES } from './limits.js';
 import { parseJsonObject } from './json-object.js';
 import { completeUpload, isRetryableUploadFailure, startUpload, type UploadSizes } from './blob-upload.js';
 import type { CredentialSource } from './credentials.js';
@@ -70,14 +71,6 @@ export interface RegistryClient extends Registry {
   listTags(repository: string, options?: { pageSize?: number }): Promise<string[]>;
 }
 
-// The spec asks registries to accept manifests of at least 4 MiB; a larger answer is not a manifest.
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-
-/**
- * What getBlob reads into memory: exactly the descriptor's declared size when the caller knows it
- * (more is an error), and never more than MAX_BLOB_IN_MEMORY — larger blobs go through openBlob.
- */
-export const MAX_BLOB_IN_MEMORY = 64 * 1024 * 1024;
 
 function blobBound(size: number | undefined, what: string): number {
   if (size === undefined) return MAX_BLOB_IN_MEMORY;
@@ -334,7 +327,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       const seen = new Set<string>();
       for (;;) {
         seen.add(url.href);
-        const response = await transport.send({ method: 'GET', url, scopes: pull(repository), idempotent: true, maxBytes: 64 * 1024 * 1024 });
+        const response = await transport.send({ method: 'GET', url, scopes: pull(repository), idempotent: true, maxBytes: MAX_TAG_LIST_BYTES });
         if (response.status !== 200) throw transport.responseError(response, { action: 'list tags', repository, notFound: 'name' });
         const page = parseJsonObject(response.body);
         if (!page) throw new RegistryError(`list tags: ${host}/${repository}: the answer is not a JSON object`, { host, repository, code: 'E_REGISTRY_PROTOCOL' });

@@ -2,9 +2,10 @@
 // registry's challenge), retries, redirects, and turning responses into typed errors. Everything
 // that could carry a secret passes through `redact` before it reaches a message.
 
-import { concatBytes } from './bytes.js';
+import { readBoundedBody } from '@slipway/redact';
 import type { CredentialSource, RegistryCredentials } from './credentials.js';
 import { parseJsonObject } from './json-object.js';
+import { ERROR_BODY_BYTES, MAX_SMALL_BODY_BYTES } from './limits.js';
 import {
   DeniedError,
   NotFoundError,
@@ -128,9 +129,7 @@ const GHCR_DENIED_HINT =
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** A 2xx body read into memory without a bound of its own (upload answers): registries send none. */
-const DEFAULT_MAX_BYTES = 1024 * 1024;
-/** What is read of an error body; the rest is dropped. */
-const ERROR_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_BYTES = MAX_SMALL_BODY_BYTES;
 const MAX_REDIRECTS = 5;
 
 /** Docker Hub's API lives on another host than its image names say. */
@@ -363,10 +362,10 @@ export class RegistryTransport {
         body = new Uint8Array();
       } else if (response.status < 200 || response.status >= 300) {
         // An error body only feeds the message (parseOciError reads at most 64 KiB): read that much, drop the rest.
-        body = await readBody(response, ERROR_BODY_BYTES, undefined);
+        body = await readBoundedBody(response, { maxBytes: ERROR_BODY_BYTES });
       } else {
         const bound = maxBytes ?? DEFAULT_MAX_BYTES;
-        body = await readBody(response, bound, () => this.tooLarge(url, bound));
+        body = await readBoundedBody(response, { maxBytes: bound, tooLarge: () => this.tooLarge(url, bound) });
       }
       event.bytesReceived = body.length;
       return { status: response.status, headers: response.headers, body, url };
@@ -555,7 +554,7 @@ export class RegistryTransport {
     let response: TransportResponse;
     for (let attempt = 0; ; attempt++) {
       try {
-        response = await this.fetchOnce('token', url, { method: 'GET', headers, body: undefined }, 1024 * 1024);
+        response = await this.fetchOnce('token', url, { method: 'GET', headers, body: undefined }, MAX_SMALL_BODY_BYTES);
       } catch (error) {
         if (error instanceof RegistryError) throw error;
         if (isTransientNetworkError(error) && attempt + 1 < retry.attempts) {
@@ -628,35 +627,8 @@ function refSuffix(reference: string): string {
   return reference.includes(':') ? `@${reference}` : `:${reference}`;
 }
 
-/** The body, up to `maxBytes`: past it, `tooLarge` is thrown, or without one the rest is dropped unread. */
-async function readBody(response: Response, maxBytes: number, tooLarge: (() => Error) | undefined): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array();
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (tooLarge !== undefined && declared > maxBytes) {
-    await response.body.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (total + value.length > maxBytes) {
-      await reader.cancel();
-      if (tooLarge !== undefined) throw tooLarge();
-      chunks.push(value.subarray(0, maxBytes - total));
-      total = maxBytes;
-      break;
-    }
-    total += value.length;
-    chunks.push(value);
-  }
-  return concatBytes(chunks, total);
-}
-
 function parseOciError(body: Uint8Array): { code?: string; message?: string } {
-  if (body.length === 0 || body.length > 64 * 1024) return {};
+  if (body.length === 0 || body.length > ERROR_BODY_BYTES) return {};
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as { errors?: { code?: unknown; message?: unknown }[] };
     const first = parsed.errors?.[0];

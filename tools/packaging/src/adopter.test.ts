@@ -80,8 +80,17 @@ async function freshCheckout(): Promise<string> {
   return dir;
 }
 
-/** npm with no user config of ours and no npm_* variables inherited from an npm running this test. */
-const npmEnv = () => ({ PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NO_COLOR: '1', npm_config_userconfig: join(scratch, 'empty-npmrc') });
+/**
+ * npm with no user config of ours and no npm_* variables inherited from an npm running this test
+ * (pass it with `extendEnv: false`); `home` and npm's `cache` when they are not the user's own.
+ */
+const npmEnv = (options: { home?: string; cache?: string } = {}): Record<string, string> => ({
+  PATH: process.env['PATH'] ?? '',
+  HOME: options.home ?? process.env['HOME'] ?? '',
+  NO_COLOR: '1',
+  npm_config_userconfig: join(scratch, 'empty-npmrc'),
+  ...(options.cache === undefined ? {} : { npm_config_cache: options.cache }),
+});
 
 async function packAndPublish(): Promise<Record<string, string[]>> {
   const checkout = await freshCheckout();
@@ -100,7 +109,7 @@ async function packAndPublish(): Promise<Record<string, string[]>> {
     contents[entry.name] = entry.files.map((f) => f.path).sort();
     const published = await execa('npm', ['publish', join(tarballs, entry.filename), '--registry', verdaccio.url, `--//${verdaccio.host}/:_authToken=${verdaccio.token}`], {
       cwd: scratch,
-      env: { PATH: process.env['PATH'] ?? '', HOME: scratch, NO_COLOR: '1', npm_config_userconfig: join(scratch, 'empty-npmrc') },
+      env: npmEnv({ home: scratch }),
       extendEnv: false,
       reject: false,
     });
@@ -148,11 +157,7 @@ describe('an Nx workspace adopts Slipway from npm', { timeout: 600_000 }, () => 
     await writeFile(join(ws, '.npmrc'), `@slipway:registry=${verdaccio.url}\nfund=false\naudit=false\nprefer-offline=true\n`);
     const cache = (await execa('npm', ['config', 'get', 'cache'], { cwd: scratch })).stdout.trim();
     env = {
-      PATH: process.env['PATH'] ?? '',
-      HOME: scratch,
-      NO_COLOR: '1',
-      npm_config_cache: cache,
-      npm_config_userconfig: join(scratch, 'empty-npmrc'),
+      ...npmEnv({ home: scratch, cache }),
       NX_DAEMON: 'false',
       NX_NO_CLOUD: 'true',
       NX_TUI: 'false',

@@ -112,6 +112,23 @@ function gitEnv(env: NodeJS.ProcessEnv): { env: Record<string, string | undefine
   return { env: { ...env }, secrets };
 }
 
+/**
+ * Clones `url` into `dir` (replacing what is there) through `<dir>.partial` and a rename: a clone
+ * that fails, runs past its deadline or dies with its process is never found at `dir` looking like
+ * a clone. Called under the lock.
+ */
+async function cloneInto(dir: string, options: { url: string; env: Record<string, string | undefined>; secrets: string[] }): Promise<void> {
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  try {
+    await cloneRepository({ ...options, dir: partial });
+    await rm(dir, { recursive: true, force: true });
+    await rename(partial, dir);
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+}
+
 /** Opens the pins repository under a lock; call `close()` when done (finally). */
 export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> {
   const { root } = input;
@@ -156,8 +173,7 @@ export async function openPinsRepo(input: OpenPinsRepoInput): Promise<PinsRepo> 
   try {
     if (mode === 'clone' && url !== undefined && !(await exists(join(dir, '.git', 'HEAD')))) {
       input.log?.(`cloning the pins repository ${spec} into ${dir}`);
-      await rm(dir, { recursive: true, force: true });
-      await cloneRepository({ url, dir, env, secrets });
+      await cloneInto(dir, { url, env, secrets });
     }
     const git = createGit({ cwd: dir, env, secrets });
     const branch = await git.currentBranch();
@@ -243,8 +259,7 @@ function makeRepo(state: {
       await git.reset(commit, 'hard');
       return commit;
     }
-    await rm(dir, { recursive: true, force: true });
-    await cloneRepository({ url: state.url, dir, ...state.gitOptions });
+    await cloneInto(dir, { url: state.url, ...state.gitOptions });
     const tip = await fetchTip();
     await git.reset(tip, 'hard');
     return tip;
