@@ -271,6 +271,13 @@ export function createGit(options: GitOptions): SourceControl {
       return stdout.trim();
     },
 
+    async deleteTag(name, object) {
+      checkRef(name, 'tag name');
+      checkRef(object);
+      const { status } = await run(['update-ref', '-d', `refs/tags/${name}`, object], { okStatus: [0, 1, 128] });
+      return status === 0;
+    },
+
     async pushTag(name) {
       checkRef(name, 'tag name');
       const ref = `refs/tags/${name}`;

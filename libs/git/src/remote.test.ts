@@ -46,6 +46,20 @@ describe('createTag', () => {
   });
 });
 
+describe('deleteTag', () => {
+  it('deletes only the tag object it was given, never one made since', async () => {
+    const { repo, git } = await setup();
+    const ours = await git.createTag({ name: 'v1.0.0', commit: repo.initialCommit, message: 'ours' });
+    expect(await git.deleteTag('v1.0.0', ours)).toBe(true);
+    expect(await repo.git('tag', '-l', 'v1.0.0')).toBe('');
+    expect(await git.deleteTag('v1.0.0', ours)).toBe(false);
+
+    const theirs = await git.createTag({ name: 'v1.0.0', commit: repo.initialCommit, message: 'theirs' });
+    expect(await git.deleteTag('v1.0.0', ours)).toBe(false);
+    expect(await repo.git('rev-parse', 'refs/tags/v1.0.0')).toBe(theirs);
+  });
+});
+
 describe('pushTag', () => {
   it('pushes exactly one tag, and is idempotent when origin already has it', async () => {
     const { repo, git } = await setup();

@@ -91,6 +91,11 @@ export interface SourceControl extends WorkTreeOperations {
   createTag(input: CreateTagInput): Promise<string>;
   /** Pushes one local tag to origin. 'unchanged' when origin already has exactly it; RefExistsError when origin's differs. */
   pushTag(name: string): Promise<'created' | 'unchanged'>;
+  /**
+   * Deletes a local tag, only while it still points at `object` (the sha createTag returned), so a
+   * tag someone else made meanwhile is never removed. Returns false when it pointed elsewhere or was gone.
+   */
+  deleteTag(name: string, object: string): Promise<boolean>;
   /** Fetches every tag from origin; never moves a local tag (TagConflictError instead). */
   fetchTags(): Promise<void>;
   /** Fetches origin's branch into `refs/remotes/origin/<branch>` and returns its commit. */

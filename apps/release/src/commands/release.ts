@@ -122,11 +122,18 @@ export const release: Handler = async ({ args, options }, ctx) => {
     return { data: result, human: `Would tag ${tag} at ${where} and push it (${source}). Dry run: nothing was written.\n\n${notes}` };
   }
 
-  await git.createTag({ name: tag, commit, message: notes });
+  const tagObject = await git.createTag({ name: tag, commit, message: notes });
   try {
     result.pushed = await git.pushTag(tag);
   } catch (error) {
-    ctx.out.warn(`${tag} was created locally but not pushed; push it with \`git push origin refs/tags/${tag}\`, or drop it with \`git tag -d ${tag}\``);
+    // The tag exists only here: drop it, so running the same command again is a true retry (if
+    // the push did land, the re-run sees origin's tag and has nothing left to release).
+    const dropped = await git.deleteTag(tag, tagObject).catch(() => false);
+    ctx.out.warn(
+      dropped
+        ? `${tag} was not pushed; the local tag was removed, so re-running this command is safe`
+        : `${tag} was created locally but not pushed; push it with \`git push origin refs/tags/${tag}\`, or drop it with \`git tag -d ${tag}\``,
+    );
     throw error;
   }
   return {
