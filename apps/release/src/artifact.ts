@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
 import {
   buildLayerImage,
+  copiedDigest,
   copyImage,
   dockerBuild,
   formatImageRef,
@@ -147,7 +148,9 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
       let labelledVersion: string | undefined;
       if (build?.type === 'prebuilt') {
         const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
-        revision = located.digest === existing.digest ? commit : undefined;
+        // An OCI layout holds a Docker schema 2 prebuilt converted to OCI: compare with that digest.
+        const expected = await copiedDigest({ registry, repository: located.image.repository, reference: located.digest }, registry);
+        revision = expected === existing.digest ? commit : undefined;
       } else {
         const labels = await imageLabels(registry, repository, existing.digest);
         revision = labels[REVISION_LABEL];
@@ -197,16 +200,18 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
     } else if (build.type === 'prebuilt') {
       const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
       log(`located ${located.ref} → ${located.digest} (prebuilt for ${commit.slice(0, 7)})`);
-      digest = located.digest;
-      if (request.dryRun) action = 'planned';
-      else {
-        const source = ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
-        await copyImage({
-          from: { registry: source.registry, repository: located.image.repository, reference: located.digest },
-          to: { registry, repository, tags: tagSet.immutable },
-          immutable: true,
-        });
+      const source = ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
+      const from = { registry: source.registry, repository: located.image.repository, reference: located.digest };
+      if (request.dryRun) {
+        action = 'planned';
+        digest = await copiedDigest(from, registry);
+      } else {
+        const copied = await copyImage({ from, to: { registry, repository, tags: tagSet.immutable }, immutable: true });
+        // A store that holds only OCI media types (an OCI layout) gets a Docker schema 2 image
+        // converted, under another digest: that one is what the tags name and the manifest records.
+        digest = copied.converted[repository] ?? copied.digest;
       }
+      if (digest !== located.digest) log(`converted to OCI media types for ${image} (an OCI layout holds no others): ${digest}`);
     } else if (build.type === 'docker') {
       const head = await ws.git().resolveCommit('HEAD');
       if (head !== commit) {
