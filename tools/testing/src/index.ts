@@ -7,3 +7,4 @@ export * from './github-double.js';
 export * from './verdaccio.js';
 export * from './fault-proxy.js';
 export * from './tls-front.js';
+export * from './buildah.js';
