@@ -24,10 +24,10 @@ async function pushBase(ws: ReleaseWorkspace, target: string): Promise<void> {
   await execa('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:base`, `docker://${ws.registry.host}/${target}`]);
 }
 
-async function dockerWorkspace(build: Record<string, unknown>, files: Record<string, string>): Promise<ReleaseWorkspace> {
+async function dockerWorkspace(build: Record<string, unknown>, files: Record<string, string>, service: Record<string, unknown> = {}): Promise<ReleaseWorkspace> {
   const ws = await releaseWorkspace();
   const config = JSON.parse(await readFile(join(ws.repo.dir, 'services.json'), 'utf8')) as { services: Record<string, unknown> };
-  config.services = { api: { root: 'apps/api', build: { type: 'docker', context: 'apps/api', ...build } } };
+  config.services = { api: { root: 'apps/api', ...service, build: { type: 'docker', context: 'apps/api', ...build } } };
   await ws.repo.commit('build(api): a Dockerfile', { 'services.json': JSON.stringify(config, null, 2), ...files });
   await ws.repo.push('main');
   return ws;
@@ -37,7 +37,7 @@ describe('slipway publish with build.type "docker"', () => {
   it('builds with buildah (build.engine), pushes, and reports and records the digest the registry holds; a re-run reuses it', async () => {
     const box = await buildahSandbox();
     onTestFinished(box.cleanup);
-    const ws = await dockerWorkspace({ engine: 'buildah' }, {});
+    const ws = await dockerWorkspace({ engine: 'buildah' }, {}, { imageTags: ['X.Y.Z', 'latest'] });
     await pushBase(ws, 'acme/base:1');
     await ws.repo.commit('feat(api): containerised', {
       'apps/api/Dockerfile': `FROM ${ws.registry.host}/acme/base:1\nCOPY server.js /app/server.js\n`,
@@ -51,9 +51,12 @@ describe('slipway publish with build.type "docker"', () => {
     expect(run.exitCode, run.stderr + run.stdout).toBe(0);
     expect(run.stderr).toContain('building api with buildah (services.api.build.engine)');
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { digest: string; tags: string[]; commit: string };
-    expect(manifest).toMatchObject({ commit, tags: ['v1.0.0'] });
+    expect(manifest).toMatchObject({ commit });
+    expect([...manifest.tags].sort()).toEqual(['1.0.0', 'latest', 'v1.0.0']);
     expect(JSON.parse(run.stdout).artifacts[0]).toMatchObject({ digest: manifest.digest, action: 'pushed' });
-    expect(await skopeoDigest(`${ws.registry.host}/acme/api:v1.0.0`)).toBe(manifest.digest);
+    // Every tag, the engine's pushes and the floating ones alike, holds the digest recorded.
+    expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual(['1.0.0', 'latest', 'v1.0.0']);
+    for (const tag of manifest.tags) expect(await skopeoDigest(`${ws.registry.host}/acme/api:${tag}`), tag).toBe(manifest.digest);
     const labels = JSON.parse((await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${ws.registry.host}/acme/api:v1.0.0`])).stdout) as { Labels: Record<string, string> };
     expect(labels.Labels).toMatchObject({ 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.version': '1.0.0' });
 
