@@ -1,11 +1,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ResolvedService } from '@slipway/config';
+import { durationMs, type ResolvedService } from '@slipway/config';
 import {
+  BUILD_ENGINES,
+  BuildError,
   buildLayerImage,
+  copiedDigest,
   copyImage,
+  defaultCredentials,
+  DEFAULT_BUILD_TIMEOUT_MS,
+  detectBuildEngine,
   dockerBuild,
+  formatDuration,
+  type BuildEngine,
+  type DockerBuildResult,
   formatImageRef,
   locatePrebuilt,
   pushImage,
@@ -147,7 +156,9 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
       let labelledVersion: string | undefined;
       if (build?.type === 'prebuilt') {
         const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
-        revision = located.digest === existing.digest ? commit : undefined;
+        // An OCI layout holds a Docker schema 2 prebuilt converted to OCI: compare with that digest.
+        const expected = await copiedDigest({ registry, repository: located.image.repository, reference: located.digest }, registry);
+        revision = expected === existing.digest ? commit : undefined;
       } else {
         const labels = await imageLabels(registry, repository, existing.digest);
         revision = labels[REVISION_LABEL];
@@ -197,16 +208,18 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
     } else if (build.type === 'prebuilt') {
       const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
       log(`located ${located.ref} → ${located.digest} (prebuilt for ${commit.slice(0, 7)})`);
-      digest = located.digest;
-      if (request.dryRun) action = 'planned';
-      else {
-        const source = ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
-        await copyImage({
-          from: { registry: source.registry, repository: located.image.repository, reference: located.digest },
-          to: { registry, repository, tags: tagSet.immutable },
-          immutable: true,
-        });
+      const source = ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
+      const from = { registry: source.registry, repository: located.image.repository, reference: located.digest };
+      if (request.dryRun) {
+        action = 'planned';
+        digest = await copiedDigest(from, registry);
+      } else {
+        const copied = await copyImage({ from, to: { registry, repository, tags: tagSet.immutable }, immutable: true });
+        // A store that holds only OCI media types (an OCI layout) gets a Docker schema 2 image
+        // converted, under another digest: that one is what the tags name and the manifest records.
+        digest = copied.converted[repository] ?? copied.digest;
       }
+      if (digest !== located.digest) log(`converted to OCI media types for ${image} (an OCI layout holds no others): ${digest}`);
     } else if (build.type === 'docker') {
       const head = await ws.git().resolveCommit('HEAD');
       if (head !== commit) {
@@ -215,14 +228,11 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
       if (request.dryRun) {
         throw new UsageError('--dry-run cannot compute the digest of a docker build without building; run without --dry-run in CI');
       }
-      log(`building ${service.name} with docker buildx (context ${build.context})`);
-      const result = await dockerBuild({
-        context: resolve(ws.root, build.context),
-        ...(build.dockerfile ? { dockerfile: resolve(ws.root, build.dockerfile) } : {}),
+      const result = await buildWithEngine(ws, service.name, build, {
         image: `${ref.registry}/${repository}`,
         tags: tagSet.immutable,
-        ...(build.platforms ? { platforms: build.platforms } : {}),
         labels: { [REVISION_LABEL]: commit, ...(request.version ? { [VERSION_LABEL]: request.version } : {}) },
+        log,
       });
       digest = result.digest;
     }
@@ -251,5 +261,66 @@ export async function verifyTags(registry: Registry, repository: string, image: 
         `${image}:${tag} resolves to ${resolved?.digest ?? 'nothing'}, expected ${digest}. Re-run publish; if it persists, check the registry.`,
       );
     }
+  }
+}
+
+/** The environment variable that picks the docker build's engine on a machine, over services.json. */
+export const BUILD_ENGINE_ENV = 'SLIPWAY_BUILD_ENGINE';
+
+type DockerBuildConfig = Extract<NonNullable<ResolvedService['build']>, { type: 'docker' }>;
+
+/** The engine setting in force: SLIPWAY_BUILD_ENGINE, else services.json's build.engine; undefined = detect. */
+export function chosenEngine(env: Record<string, string | undefined>, name: string, build: DockerBuildConfig): { engine: BuildEngine; from: string } | undefined {
+  const fromEnv = env[BUILD_ENGINE_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (!(BUILD_ENGINES as readonly string[]).includes(fromEnv)) {
+      throw new UsageError(`${BUILD_ENGINE_ENV}=${JSON.stringify(fromEnv)} is not a build engine: use one of ${BUILD_ENGINES.join(', ')}, or unset it to detect one`);
+    }
+    return { engine: fromEnv as BuildEngine, from: BUILD_ENGINE_ENV };
+  }
+  return build.engine === undefined ? undefined : { engine: build.engine, from: `services.${name}.build.engine` };
+}
+
+/**
+ * A docker build with the engine chosen (or detected) for this machine, under the build's deadline,
+ * with the registry settings and credentials the registry client uses.
+ */
+async function buildWithEngine(
+  ws: Workspace,
+  name: string,
+  build: DockerBuildConfig,
+  target: { image: string; tags: readonly string[]; labels: Record<string, string>; log: (message: string) => void },
+): Promise<DockerBuildResult> {
+  const env = ws.env as Record<string, string | undefined>;
+  const timeoutMs = build.timeout === undefined ? DEFAULT_BUILD_TIMEOUT_MS : durationMs(build.timeout);
+  const howToPick = `pick one with "engine": "docker" | "podman" | "buildah" in services.${name}.build, or ${BUILD_ENGINE_ENV} on this machine`;
+  let chosen = chosenEngine(env, name, build);
+  try {
+    if (chosen === undefined) {
+      const detected = await detectBuildEngine({ env });
+      chosen = { engine: detected.engine, from: `detected; tried ${detected.tried.join(', ')}` };
+    }
+    target.log(`building ${name} with ${chosen.engine === 'docker' ? 'docker buildx' : chosen.engine} (${chosen.from}), context ${build.context}, deadline ${formatDuration(timeoutMs)}`);
+    return await dockerBuild({
+      engine: chosen.engine,
+      context: resolve(ws.root, build.context),
+      ...(build.dockerfile ? { dockerfile: resolve(ws.root, build.dockerfile) } : {}),
+      image: target.image,
+      tags: target.tags,
+      ...(build.platforms ? { platforms: build.platforms } : {}),
+      labels: target.labels,
+      timeoutMs,
+      env,
+      insecureHosts: ws.config.insecureRegistries,
+      credentials: defaultCredentials({ env }),
+    });
+  } catch (error) {
+    if (error instanceof BuildError && error.code === 'E_BUILD_TOOL_MISSING') {
+      throw new BuildError('docker', error.code, `${error.message}; ${howToPick}`, { cause: error });
+    }
+    if (error instanceof BuildError && error.code === 'E_BUILD_TIMEOUT') {
+      throw new BuildError('docker', error.code, `${error.message}\nset "timeout" in services.${name}.build (now ${formatDuration(timeoutMs)}) if the build needs longer, e.g. "timeout": "90m"`, { cause: error });
+    }
+    throw error;
   }
 }

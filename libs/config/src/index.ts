@@ -9,6 +9,7 @@ export {
   SERVICE_NAME,
   IMAGE_TAG_EXTRAS,
   tagPrefixIssue,
+  durationMs,
   type ServicesFile,
   type ServicesFileInput,
   type ServiceConfig,

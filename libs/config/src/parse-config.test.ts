@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, environmentOrder, getService, parseConfig, pinPath } from './index.js';
+import { ConfigError, durationMs, environmentOrder, getService, parseConfig, pinPath } from './index.js';
 
 const minimal = { services: { api: {} } };
 const text = (value: unknown) => JSON.stringify(value, null, 2);
@@ -74,6 +74,10 @@ describe('parseConfig', () => {
     ['an unknown after', { ...minimal, environments: { prod: { after: 'stagin' } } }, /^environments\.prod\.after: unknown environment "stagin"/],
     ['a layer build without dir', { services: { api: { build: { type: 'layer', from: 'scratch' } } } }, /^services\.api\.build\.dir: required/],
     ['a docker build without context', { services: { api: { build: { type: 'docker' } } } }, /^services\.api\.build\.context: required/],
+    ['an unknown build engine', { services: { api: { build: { type: 'docker', context: 'api', engine: 'kaniko' } } } }, /^services\.api\.build\.engine: .*"docker".*"podman".*"buildah".*\(got "kaniko"\)/],
+    ['a build timeout without unit', { services: { api: { build: { type: 'docker', context: 'api', timeout: '90' } } } }, /^services\.api\.build\.timeout: a duration such as "90s", "45m" or "1h30m"/],
+    ['a build timeout of zero', { services: { api: { build: { type: 'docker', context: 'api', timeout: '0m' } } } }, /^services\.api\.build\.timeout: must be longer than 0s/],
+    ['an engine on a layer build', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', engine: 'buildah' } } } }, /^services\.api\.build\.engine: unknown key/],
     ['an unknown build type', { services: { api: { build: { type: 'nix' } } } }, /^services\.api\.build\.type: must be one of "docker", "layer", "prebuilt" \(got "nix"\)/],
     ['a field of another build type', { services: { api: { build: { type: 'prebuilt', from: '{image}:sha-{sha7}', dir: 'x' } } } }, /^services\.api\.build\.dir: unknown key/],
     ['an unknown scheme', { ...minimal, scheme: 'monorepo' }, /^scheme: .*"per-service".*\(got "monorepo"\)/],
@@ -87,6 +91,17 @@ describe('parseConfig', () => {
   ])('rejects %s, naming the path', (_what, input, expected) => {
     const problems = problemsOf(input);
     expect(problems.some((p) => expected.test(p)), problems.join('\n')).toBe(true);
+  });
+
+  it.each([
+    ['90s', 90_000],
+    ['45m', 2_700_000],
+    ['1h30m', 5_400_000],
+    ['2h', 7_200_000],
+    ['1m30s', 90_000],
+  ])('build.timeout %s is %i ms', (text, ms) => {
+    expect(parseConfig(JSON.stringify({ services: { api: { build: { type: 'docker', context: 'api', engine: 'podman', timeout: text } } } })).services['api']?.build).toMatchObject({ engine: 'podman', timeout: text });
+    expect(durationMs(text)).toBe(ms);
   });
 
   it('reports every problem at once', () => {

@@ -23,11 +23,33 @@ const workspacePath = (what: string) =>
     message: `${what} must be a path inside the workspace (relative, no "..")`,
   });
 
+const BUILD_TIMEOUT = /^(?=\d)(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** A `build.timeout` (`"90s"`, `"45m"`, `"1h30m"`) in milliseconds; NaN when it is not one. */
+export function durationMs(text: string): number {
+  const match = BUILD_TIMEOUT.exec(text);
+  if (!match) return Number.NaN;
+  const [, h = '0', m = '0', s = '0'] = match;
+  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
+}
+
 export const dockerBuildSchema = z.strictObject({
   type: z.literal('docker'),
   context: workspacePath('build.context').describe('Docker build context, relative to the workspace root.'),
   dockerfile: workspacePath('build.dockerfile').optional().describe('Dockerfile path; default <context>/Dockerfile.'),
   platforms: z.array(nonEmpty('platform')).min(1).optional().describe('e.g. ["linux/amd64", "linux/arm64"].'),
+  engine: z
+    .enum(['docker', 'podman', 'buildah'])
+    .optional()
+    .describe(
+      'The engine that builds and pushes: "docker" (docker buildx), "podman" or "buildah". Default: docker when buildx and a daemon answer, else podman, else buildah. SLIPWAY_BUILD_ENGINE overrides it.',
+    ),
+  timeout: z
+    .string()
+    .regex(BUILD_TIMEOUT, 'a duration such as "90s", "45m" or "1h30m"')
+    .refine((t) => durationMs(t) > 0, 'must be longer than 0s')
+    .optional()
+    .describe('Deadline of the whole build and push, e.g. "45m", "1h30m"; default "60m". The engine and every process it started are stopped when it passes.'),
 });
 
 export const layerBuildSchema = z.strictObject({

@@ -107,7 +107,8 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
   }
 
   for (const { target, tags, conversion } of pending) {
-    const sameRepository = target.registry === from.registry && target.repository === from.repository;
+    // A converted image is new manifests even within one repository: its children must be written too.
+    const sameRepository = conversion === undefined && target.registry === from.registry && target.repository === from.repository;
     const stored = conversion?.top ?? top;
     if (!sameRepository) {
       if (tags.length === 0 && target.tags.length > 0) {

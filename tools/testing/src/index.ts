@@ -8,3 +8,4 @@ export * from './verdaccio.js';
 export * from './fault-proxy.js';
 export * from './tls-front.js';
 export * from './hostile-git-peer.js';
+export * from './buildah.js';

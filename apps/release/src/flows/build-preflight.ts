@@ -1,7 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
-import { expandPrebuiltTemplate, parseImageRef, PrebuiltTemplateError } from '@slipway/registry';
+import { BUILD_ENGINES, expandPrebuiltTemplate, parseImageRef, PrebuiltTemplateError } from '@slipway/registry';
+import { BUILD_ENGINE_ENV } from '../artifact.js';
 import { BuildConfigError } from '../errors.js';
 import type { Workspace } from '../workspace.js';
 
@@ -42,6 +43,10 @@ export async function buildFindings(ws: Workspace, service: ResolvedService, opt
     return findings;
   }
   if (build.type === 'docker') {
+    const engine = ws.env[BUILD_ENGINE_ENV];
+    if (engine !== undefined && engine !== '' && !(BUILD_ENGINES as readonly string[]).includes(engine)) {
+      findings.push({ code: 'E_CHECK_BUILD_ENGINE', message: `${BUILD_ENGINE_ENV}=${JSON.stringify(engine)} is not a build engine: use one of ${BUILD_ENGINES.join(', ')}, or unset it to detect one` });
+    }
     if (options.worktree) {
       if (!(await isDirectory(join(ws.root, build.context)))) {
         findings.push({ code: 'E_CHECK_BUILD_CONTEXT_MISSING', message: `${at}.context: folder ${build.context} does not exist` });

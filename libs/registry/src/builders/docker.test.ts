@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BuildError } from './errors.js';
-import { dockerBuild, dockerBuildArgs, parseBuildMetadata, type CommandRunner } from './docker.js';
+import { detectBuildEngine, dockerBuild, dockerBuildArgs, dockerfileBaseImages, ociEngineArgs, parseBuildMetadata, type CommandRunner } from './docker.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -39,6 +39,7 @@ const base = {
   context: 'apps/api',
   image: 'ghcr.io/acme/api',
   tags: ['v1.2.3', 'sha-1a2b3c4'],
+  engine: 'docker' as const,
 };
 
 describe('dockerBuild', () => {
@@ -90,17 +91,17 @@ describe('dockerBuild', () => {
       ].join('\n'),
     );
     await chmod(script, 0o755);
-    const result = await dockerBuild({ ...base, docker: script, tempDir: dir });
+    const result = await dockerBuild({ ...base, program: script, tempDir: dir });
     expect(result.digest).toBe(DIGEST);
     const args = (await readFile(argsLog, 'utf8')).trim().split('\n');
     expect(args.slice(0, 3)).toEqual(['buildx', 'build', '--push']);
     expect(args.at(-1)).toBe('apps/api');
   });
 
-  it('says docker is missing when it cannot be found (operational, exit 1)', async () => {
-    const error = await dockerBuild({ ...base, docker: join(tmpdir(), 'slipway-no-such-dir', 'docker') }).catch((e: unknown) => e);
+  it('says the chosen engine is missing when it cannot be found (exit 2: a retry cannot install it)', async () => {
+    const error = await dockerBuild({ ...base, program: join(tmpdir(), 'slipway-no-such-dir', 'docker') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildError);
-    expect(error).toMatchObject({ code: 'E_BUILD_TOOL_MISSING', exitCode: 1, builder: 'docker' });
+    expect(error).toMatchObject({ code: 'E_BUILD_TOOL_MISSING', exitCode: 2, builder: 'docker' });
     expect((error as Error).message).toContain('not found');
     expect((error as Error & { cause: { code: string } }).cause.code).toBe('ENOENT');
   });
@@ -140,4 +141,117 @@ describe('parseBuildMetadata', () => {
       expect(() => parseBuildMetadata(text)).toThrow(expect.objectContaining({ code: 'E_BUILD_OUTPUT' }));
     },
   );
+});
+
+describe('ociEngineArgs (podman and buildah)', () => {
+  const options = {
+    ...base,
+    engine: 'buildah' as const,
+    dockerfile: 'apps/api/Dockerfile',
+    labels: { 'org.opencontainers.image.version': '1.2.3' },
+    buildArgs: { NODE_VERSION: '20' },
+    localName: 'localhost/slipway-build-0a1b',
+  };
+
+  it('one platform: build --tag into local storage, push each tag with --digestfile, rmi after', () => {
+    const commands = ociEngineArgs({ ...options, platforms: ['linux/arm64'], insecurePush: true, authFile: '/tmp/x/auth.json' });
+    expect(commands.build).toEqual([
+      'build', '--authfile', '/tmp/x/auth.json',
+      '--file', 'apps/api/Dockerfile',
+      '--platform', 'linux/arm64',
+      '--build-arg', 'NODE_VERSION=20',
+      '--label', 'org.opencontainers.image.version=1.2.3',
+      '--tag', 'localhost/slipway-build-0a1b',
+      'apps/api',
+    ]);
+    expect(commands.push('v1.2.3', '/tmp/x/d0')).toEqual([
+      'push', '--tls-verify=false', '--authfile', '/tmp/x/auth.json', '--digestfile', '/tmp/x/d0', 'localhost/slipway-build-0a1b', 'docker://ghcr.io/acme/api:v1.2.3',
+    ]);
+    expect(commands.cleanup).toEqual(['rmi', 'localhost/slipway-build-0a1b']);
+  });
+
+  it('several platforms: build --manifest, then manifest push --all; TLS verification off only where asked', () => {
+    const commands = ociEngineArgs({ ...options, platforms: ['linux/amd64', 'linux/arm64'], insecurePull: true });
+    expect(commands.build).toContain('--tls-verify=false');
+    expect(commands.build.slice(-3)).toEqual(['--manifest', 'localhost/slipway-build-0a1b', 'apps/api']);
+    expect(commands.build).toContain('linux/amd64,linux/arm64');
+    expect(commands.push('sha-1a2b3c4', '/d')).toEqual(['manifest', 'push', '--all', '--digestfile', '/d', 'localhost/slipway-build-0a1b', 'docker://ghcr.io/acme/api:sha-1a2b3c4']);
+    expect(commands.cleanup).toEqual(['manifest', 'rm', 'localhost/slipway-build-0a1b']);
+  });
+});
+
+describe('dockerfileBaseImages', () => {
+  it.each([
+    ['FROM node:20\n', ['node:20']],
+    ['FROM --platform=$BUILDPLATFORM 127.0.0.1:5000/base:1 AS build\nRUN make\nFROM build\nFROM scratch\nCOPY --from=build /a /a\n', ['127.0.0.1:5000/base:1']],
+    ['ARG BASE=alpine\nFROM ${BASE}\nfrom ghcr.io/acme/base@sha256:' + 'a'.repeat(64) + ' as final\n', ['ghcr.io/acme/base@sha256:' + 'a'.repeat(64)]],
+    ['FROM \\\n  ghcr.io/acme/tools:1 \\\n  AS tools\n', ['ghcr.io/acme/tools:1']],
+    ['# FROM nothing\nRUN echo FROM x\n', []],
+  ])('%j → %j', (text, images) => {
+    expect(dockerfileBaseImages(text)).toEqual(images);
+  });
+});
+
+/** A stand-in program on disk: `body` is the shell script after the shebang. */
+async function script(dir: string, name: string, body: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `#!/bin/sh\n${body}\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+describe('detectBuildEngine', () => {
+  it('takes docker only when buildx answers and a daemon does; else podman, else buildah; each probe a real process', async () => {
+    const dir = await tempDir();
+    const noDaemon = await script(dir, 'docker', 'if [ "$1" = buildx ]; then echo "github.com/docker/buildx v0.12.1"; exit 0; fi\necho "Cannot connect to the Docker daemon" >&2; exit 1');
+    const withDaemon = await script(dir, 'docker-ok', 'exit 0');
+    const present = await script(dir, 'engine', 'echo "version 1.0"');
+    const absent = join(dir, 'absent');
+
+    expect(await detectBuildEngine({ programs: { docker: withDaemon, podman: present, buildah: present } })).toMatchObject({ engine: 'docker', program: withDaemon });
+    const podman = await detectBuildEngine({ programs: { docker: noDaemon, podman: present, buildah: present } });
+    expect(podman).toMatchObject({ engine: 'podman', program: present });
+    expect(podman.tried[0]).toContain('no docker daemon answers');
+    expect(await detectBuildEngine({ programs: { docker: absent, podman: absent, buildah: present } })).toMatchObject({ engine: 'buildah' });
+  });
+
+  it('none usable: E_BUILD_TOOL_MISSING, exit 2, naming every engine tried and why', async () => {
+    const dir = await tempDir();
+    const absent = join(dir, 'absent');
+    const error = await detectBuildEngine({ programs: { docker: absent, podman: absent, buildah: absent } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'BuildError', code: 'E_BUILD_TOOL_MISSING', exitCode: 2 });
+    expect((error as Error).message).toMatch(/docker \(not installed\), podman \(not installed\), buildah \(not installed\)/);
+  });
+});
+
+describe('the build deadline', () => {
+  const alive = async (pid: number): Promise<boolean> => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    // A killed child nobody has reaped yet (no init in a container) is a zombie: dead.
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+  };
+
+  it('stops an engine that hangs, and every process it started, even one ignoring SIGTERM; the error says so with the log tail', async () => {
+    const dir = await tempDir();
+    const pids = join(dir, 'pids');
+    // An engine that starts a helper, prints a step and hangs, ignoring SIGTERM (so SIGKILL must follow).
+    const engine = await script(dir, 'buildah', `trap '' TERM\nsleep 300 &\necho $! > ${JSON.stringify(pids)}\necho "STEP 1/2: FROM scratch"\nsleep 300\n`);
+    const started = Date.now();
+    const error = await dockerBuild({ ...base, engine: 'buildah', program: engine, context: dir, timeoutMs: 1500, tempDir: dir }).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    expect(error).toMatchObject({ name: 'BuildError', code: 'E_BUILD_TIMEOUT', exitCode: 1 });
+    expect((error as Error).message).toContain('did not finish within the build deadline of 1.5s');
+    expect((error as Error).message).toContain('STEP 1/2: FROM scratch');
+    // The deadline plus the grace between SIGTERM and SIGKILL, not the 300 s the engine wanted.
+    expect(took).toBeGreaterThanOrEqual(1500);
+    expect(took).toBeLessThan(10_000);
+    const helper = Number((await readFile(pids, 'utf8')).trim());
+    expect(helper).toBeGreaterThan(0);
+    await expect.poll(() => alive(helper), { timeout: 2000 }).toBe(false);
+  });
 });

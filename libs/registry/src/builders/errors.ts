@@ -3,8 +3,10 @@ export type BuilderKind = 'layer' | 'docker' | 'prebuilt';
 export type BuildErrorCode =
   /** The build input is wrong: missing folder, bad option, no matching platform in the base. */
   | 'E_BUILD_INPUT'
-  /** The build tool is not installed (docker not on PATH). */
+  /** No build engine is installed, or the one chosen is not (not on PATH): fix the machine or the setting. */
   | 'E_BUILD_TOOL_MISSING'
+  /** The build tool ran past the build's deadline and was stopped with every process it started. */
+  | 'E_BUILD_TIMEOUT'
   /** The build tool ran and failed. */
   | 'E_BUILD_FAILED'
   /** The build ran but its output could not be read (metadata file missing or without a digest). */
@@ -20,7 +22,8 @@ export class BuildError extends Error {
     super(message, options);
     this.builder = builder;
     this.code = code;
-    this.exitCode = code === 'E_BUILD_INPUT' ? 2 : 1;
+    // A missing engine is not fixed by a retry: it is the machine's setup or the engine setting.
+    this.exitCode = code === 'E_BUILD_INPUT' || code === 'E_BUILD_TOOL_MISSING' ? 2 : 1;
   }
 }
 
