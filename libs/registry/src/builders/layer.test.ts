@@ -169,6 +169,7 @@ describe('buildLayerImage', () => {
       Entrypoint: ['node', '/app/server.js'],
       WorkingDir: '/app',
       Labels: {
+        'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
         'org.opencontainers.image.revision': COMMIT,
         'org.opencontainers.image.source': 'https://github.com/acme/platform',
         'org.opencontainers.image.version': '1.2.3',
@@ -184,6 +185,7 @@ describe('buildLayerImage', () => {
     expect(manifest['config']).toEqual({ mediaType: MediaTypes.ociConfig, digest: image.config.digest, size: image.config.bytes.length });
     expect(manifest['layers']).toEqual([{ mediaType: MediaTypes.ociLayerGzip, digest: computeDigest(layer), size: layer.length }]);
     expect(manifest['annotations']).toEqual({
+      'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
       'org.opencontainers.image.revision': COMMIT,
       'org.opencontainers.image.source': 'https://github.com/acme/platform',
       'org.opencontainers.image.version': '1.2.3',
