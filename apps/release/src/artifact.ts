@@ -5,7 +5,7 @@ import { durationMs, type ResolvedService } from '@slipway/config';
 import {
   BUILD_ENGINES,
   BuildError,
-  buildLayerImage,
+  buildLayerImages,
   copiedDigest,
   copyImage,
   defaultCredentials,
@@ -17,8 +17,12 @@ import {
   type DockerBuildResult,
   formatImageRef,
   locatePrebuilt,
+  formatPlatform,
+  OCI_LAYOUT_PREFIX,
+  parsePlatform,
   pushImage,
-  type BuiltImage,
+  type BuiltLayerImages,
+  type ImageRef,
   type LayerBuildOptions,
   type Registry,
 } from '@slipway/registry';
@@ -72,40 +76,72 @@ export async function imageRevision(registry: Registry, repository: string, dige
   return (await imageLabels(registry, repository, digest))[REVISION_LABEL];
 }
 
+type LayerBuild = Extract<NonNullable<ResolvedService['build']>, { type: 'layer' }>;
+
+/**
+ * What an image built on `ref` records as org.opencontainers.image.base.name: a reference anyone
+ * can pull (`docker.io/library/node:20`, never the short `node:20`; the tag when both tag and
+ * digest are given, since base.digest holds the digest). None for a base in an OCI layout: its
+ * path is this machine's, and would make the digest depend on where the workspace is checked out.
+ */
+export function pullableBaseName(ref: ImageRef): string | undefined {
+  if (ref.registry.startsWith(OCI_LAYOUT_PREFIX)) return undefined;
+  return formatImageRef(ref.tag !== undefined ? { registry: ref.registry, repository: ref.repository, tag: ref.tag } : ref);
+}
+
+/** The base of a layer build as the builder reads it; exit 2 when it names no tag or digest. */
+export function layerBase(ws: Workspace, name: string, build: LayerBuild): LayerBuildOptions['from'] {
+  if (build.from === 'scratch') return 'scratch';
+  const base = ws.registry(build.from);
+  const reference = base.ref.digest ?? base.ref.tag;
+  if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
+  const baseName = pullableBaseName(base.ref);
+  return { registry: base.registry, repository: base.ref.repository, reference, ...(baseName === undefined ? {} : { name: baseName }) };
+}
+
 /**
  * The layer image of `commit`: the folder's files as committed, read from git's objects (no
- * checkout setting or attribute changes a byte), appended to the base. The compressed layer is
- * written into `spoolDir`, which must outlive the push.
+ * checkout setting or attribute changes a byte), appended to the base, for each platform of
+ * `build.platforms` (default: every platform the base offers). The compressed layer is written
+ * once into `spoolDir`, which must outlive the push.
  */
 async function buildLayer(
   ws: Workspace,
   name: string,
-  build: Extract<NonNullable<ResolvedService['build']>, { type: 'layer' }>,
+  build: LayerBuild,
   commit: string,
   version: string | null,
   log: (message: string) => void,
   spoolDir: string,
-): Promise<BuiltImage> {
+): Promise<BuiltLayerImages> {
+  const from = layerBase(ws, name, build);
   const tree = await ws.git().committedTree({ commit, path: build.dir });
-  let from: LayerBuildOptions['from'] = 'scratch';
-  if (build.from !== 'scratch') {
-    const base = ws.registry(build.from);
-    const reference = base.ref.digest ?? base.ref.tag;
-    if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
-    from = { registry: base.registry, repository: base.ref.repository, reference, name: build.from };
-  }
   log(`building ${name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
-  return await buildLayerImage({
+  const built = await buildLayerImages({
     from,
     tree,
     spoolDir,
+    ...(build.platforms === undefined ? {} : { platforms: build.platforms.map(parsePlatform) }),
     ...(build.entrypoint === undefined ? {} : { entrypoint: build.entrypoint }),
+    ...(build.cmd === undefined ? {} : { cmd: build.cmd }),
+    ...(build.env === undefined ? {} : { env: build.env }),
+    ...(build.workingDir === undefined ? {} : { workingDir: build.workingDir }),
+    ...(build.user === undefined ? {} : { user: build.user }),
+    ...(build.labels === undefined ? {} : { labels: build.labels }),
+    ...(build.exposedPorts === undefined ? {} : { exposedPorts: build.exposedPorts }),
     ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
+    title: name,
     ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
     revision: commit,
     ...(version ? { version } : {}),
     sourceDateEpoch: await ws.git().commitTime(commit),
+  }).catch((error: unknown) => {
+    // The builder's bad input is services.json's (a platform the base lacks, a base that is no image).
+    if (error instanceof BuildError && error.code === 'E_BUILD_INPUT') throw new BuildError('layer', 'E_BUILD_INPUT', `services.${name}.build: ${error.message}`, { cause: error });
+    throw error;
   });
+  if (built.images.length > 1) log(`  ${built.images.length} platforms: ${built.images.map((i) => formatPlatform(i.platform)).join(', ')} (one layer, one index)`);
+  return built;
 }
 
 /**

@@ -80,6 +80,17 @@ describe('parseConfig', () => {
     ['an engine on a layer build', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', engine: 'buildah' } } } }, /^services\.api\.build\.engine: unknown key/],
     ['an unknown build type', { services: { api: { build: { type: 'nix' } } } }, /^services\.api\.build\.type: must be one of "docker", "layer", "prebuilt" \(got "nix"\)/],
     ['a field of another build type', { services: { api: { build: { type: 'prebuilt', from: '{image}:sha-{sha7}', dir: 'x' } } } }, /^services\.api\.build\.dir: unknown key/],
+    ['a layer build with "platform"', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', platform: 'linux/arm64' } } } }, /^services\.api\.build\.platform: unknown key/],
+    ['a platform that is not os/arch', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', platforms: ['linux/amd64', 'arm64'] } } } }, /^services\.api\.build\.platforms\[1\]: must be os\/architecture/],
+    ['a platform listed twice', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', platforms: ['linux/amd64', 'linux/amd64'] } } } }, /^services\.api\.build\.platforms\[1\]: platform "linux\/amd64" is listed twice/],
+    ['an exposed port out of range', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', exposedPorts: ['8080/tcp', '70000/tcp'] } } } }, /^services\.api\.build\.exposedPorts\[1\]: must be port or port\/protocol/],
+    ['an exposed port with another protocol', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', exposedPorts: ['80/http'] } } } }, /^services\.api\.build\.exposedPorts\[0\]: .*\(got "80\/http"\)/],
+    ['an env name with "="', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', env: { 'A=B': '1' } } } } }, /^services\.api\.build\.env\["A=B"\]: environment variable names/],
+    ['an env value that is not a string', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', env: { PORT: 8080 } } } } }, /^services\.api\.build\.env\.PORT: .*expected string/],
+    ['a relative workingDir', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', workingDir: 'app' } } } }, /^services\.api\.build\.workingDir: build\.workingDir must be an absolute path/],
+    ['a user with two colons', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', user: 'a:b:c' } } } }, /^services\.api\.build\.user: build\.user must be user or user:group/],
+    ['a provenance label', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', labels: { 'org.opencontainers.image.revision': 'x' } } } } }, /^services\.api\.build\.labels\["org\.opencontainers\.image\.revision"\]: is written by slipway/],
+    ['a cmd that is not a list', { services: { api: { build: { type: 'layer', from: 'scratch', dir: 'x', cmd: 'server.js' } } } }, /^services\.api\.build\.cmd: .*expected array/],
     ['an unknown scheme', { ...minimal, scheme: 'monorepo' }, /^scheme: .*"per-service".*\(got "monorepo"\)/],
     ['a path escaping the workspace', { services: { api: { build: { type: 'layer', from: 'scratch', dir: '../x' } } } }, /^services\.api\.build\.dir: build\.dir must be a path inside the workspace/],
     ['more approvals than approvers', { ...minimal, environments: { p: { approvals: 2, approvers: ['a'] } } }, /^environments\.p\.approvals: needs 2 approvals but lists only 1/],
@@ -102,6 +113,24 @@ describe('parseConfig', () => {
   ])('build.timeout %s is %i ms', (text, ms) => {
     expect(parseConfig(JSON.stringify({ services: { api: { build: { type: 'docker', context: 'api', engine: 'podman', timeout: text } } } })).services['api']?.build).toMatchObject({ engine: 'podman', timeout: text });
     expect(durationMs(text)).toBe(ms);
+  });
+
+  it('accepts every field of a layer build', () => {
+    const build = {
+      type: 'layer',
+      from: 'ghcr.io/acme/node:20',
+      dir: 'dist/apps/api',
+      platforms: ['linux/amd64', 'linux/arm64/v8'],
+      entrypoint: ['node'],
+      cmd: ['/app/server.js'],
+      env: { NODE_ENV: 'production' },
+      workingDir: '/app',
+      user: '1000:1000',
+      labels: { 'org.opencontainers.image.description': 'API' },
+      exposedPorts: ['8080/tcp', '53/udp', '9090'],
+      prefix: 'app/',
+    };
+    expect(parseConfig(text({ services: { api: { build } } })).services['api']?.build).toEqual(build);
   });
 
   it('reports every problem at once', () => {

@@ -52,15 +52,76 @@ export const dockerBuildSchema = z.strictObject({
     .describe('Deadline of the whole build and push, e.g. "45m", "1h30m"; default "60m". The engine and every process it started are stopped when it passes.'),
 });
 
+// os/architecture[/variant] as OCI platforms spell them: "linux/amd64", "linux/arm/v7".
+const PLATFORM = /^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*(?:\/[a-z0-9][a-z0-9._-]*)?$/;
+// Docker's EXPOSE syntax: a port, optionally /tcp, /udp or /sctp (tcp when left out).
+const EXPOSED_PORT = /^(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])(?:\/(?:tcp|udp|sctp))?$/;
+/** Labels the layer builder writes itself from the commit, the version and the base: services.json may not set them. */
+export const LAYER_PROVENANCE_LABELS = [
+  'org.opencontainers.image.created',
+  'org.opencontainers.image.source',
+  'org.opencontainers.image.revision',
+  'org.opencontainers.image.version',
+  'org.opencontainers.image.base.name',
+  'org.opencontainers.image.base.digest',
+] as const;
+
+const uniqueStrings = (what: string) => (list: readonly string[], ctx: z.RefinementCtx) => {
+  for (const [i, item] of list.entries()) {
+    if (list.indexOf(item) !== i) ctx.addIssue({ code: 'custom', path: [i], input: item, message: `${what} "${item}" is listed twice` });
+  }
+};
+
 export const layerBuildSchema = z.strictObject({
   type: z.literal('layer'),
   from: nonEmpty('build.from').describe('Base image reference, or "scratch".'),
   dir: workspacePath('build.dir').describe('Folder appended as one reproducible layer.'),
+  platforms: z
+    .array(z.string().regex(PLATFORM, 'must be os/architecture[/variant], e.g. "linux/amd64" or "linux/arm/v7"'))
+    .min(1)
+    .superRefine(uniqueStrings('platform'))
+    .optional()
+    .describe(
+      'Platforms to build, e.g. ["linux/amd64", "linux/arm64"]; default: every platform the base image offers (linux/amd64 on scratch). One platform gives an image manifest, several an OCI index; the layer is the same in each.',
+    ),
   entrypoint: z
     .array(z.string())
     .min(1)
     .optional()
     .describe('Image entrypoint, e.g. ["node", "/app/server.js"]; default: the base image\'s (none on scratch).'),
+  cmd: z
+    .array(z.string())
+    .optional()
+    .describe('Arguments to the entrypoint (the image\'s Cmd), e.g. ["server.js"]; [] clears the base\'s. Default: the base\'s, dropped when entrypoint is set.'),
+  env: z
+    .record(z.string().regex(/^[^=\s]+$/, 'environment variable names are not empty and hold no "=" or space'), z.string())
+    .optional()
+    .describe('Environment variables, e.g. {"NODE_ENV": "production"}; added to the base\'s, replacing those of the same name.'),
+  workingDir: nonEmpty('build.workingDir')
+    .refine((p) => p.startsWith('/'), { message: 'build.workingDir must be an absolute path in the image, e.g. "/app"' })
+    .optional()
+    .describe('Working directory of the entrypoint, an absolute path; default: the base\'s.'),
+  user: nonEmpty('build.user')
+    .regex(/^[^:\s]+(?::[^:\s]+)?$/, 'build.user must be user or user:group (names or ids), e.g. "1000" or "node:node"')
+    .optional()
+    .describe('User (and group) the entrypoint runs as, e.g. "1000" or "node:node"; default: the base\'s.'),
+  labels: z
+    .record(
+      z
+        .string()
+        .min(1, 'label keys must not be empty')
+        .refine((k) => !(LAYER_PROVENANCE_LABELS as readonly string[]).includes(k), {
+          message: `is written by slipway from the commit, version and base (${LAYER_PROVENANCE_LABELS.map((l) => l.replace('org.opencontainers.image.', '')).join(', ')}); leave it out`,
+        }),
+      z.string(),
+    )
+    .optional()
+    .describe('Image config labels, e.g. {"org.opencontainers.image.description": "API"}. Slipway writes created, source, revision, version and base.* itself.'),
+  exposedPorts: z
+    .array(z.string().regex(EXPOSED_PORT, 'must be port or port/protocol, e.g. "8080/tcp" (port 1-65535, protocol tcp, udp or sctp)'))
+    .superRefine(uniqueStrings('port'))
+    .optional()
+    .describe('Ports the image declares, e.g. ["8080/tcp"]; added to the base\'s.'),
   prefix: z.string().optional().describe('Where the folder lands in the image; default "app/".'),
 });
 

@@ -36,6 +36,10 @@ export interface TestImageOptions {
   os?: string;
   /** Extra random bytes in the layer's file, to make a large blob. */
   padBytes?: number;
+  /** The config's Labels (none by default). */
+  labels?: Record<string, string>;
+  /** Name of the one file in the layer; default `hello.txt`. */
+  fileName?: string;
 }
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -49,7 +53,8 @@ export function makeTestImage(options: TestImageOptions = {}): TestImage {
   const os = options.os ?? 'linux';
   const text = Buffer.from(options.content ?? `hello ${randomBytes(8).toString('hex')}\n`);
   const file = options.padBytes ? Buffer.concat([text, randomBytes(options.padBytes)]) : text;
-  const tar = tarOneFile('hello.txt', file);
+  const name = options.fileName ?? 'hello.txt';
+  const tar = tarOneFile(name, file);
   const layer = blob('application/vnd.oci.image.layer.v1.tar+gzip', new Uint8Array(gzipSync(tar)));
   const config = blob(
     'application/vnd.oci.image.config.v1+json',
@@ -57,7 +62,7 @@ export function makeTestImage(options: TestImageOptions = {}): TestImage {
       JSON.stringify({
         architecture,
         os,
-        config: { Cmd: ['/hello.txt'] },
+        config: { Cmd: [`/${name}`], ...(options.labels ? { Labels: options.labels } : {}) },
         rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
       }),
     ),

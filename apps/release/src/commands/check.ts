@@ -4,7 +4,7 @@ import type { ResolvedService } from '@slipway/config';
 import { ChangelogError, changelogPathFor, readVersionChangelog } from '@slipway/notes';
 import { compareVersions, parseVersion } from '@slipway/tag';
 import type { Handler } from '../context.js';
-import { buildFindings as buildConfigFindings } from '../flows/build-preflight.js';
+import { baseFindings, buildFindings as buildConfigFindings } from '../flows/build-preflight.js';
 import { planReleases, type ServiceDetail, type ServicePlan } from '../release-plan.js';
 import { openWorkspace, type Workspace } from '../workspace.js';
 import { bumpOptions, selectServices } from './plan.js';
@@ -71,7 +71,10 @@ async function buildFindings(ws: Workspace, service: ResolvedService, commit: st
     findings.push({ code: 'E_CHECK_ROOT_MISSING', message: `${at}.${field}: folder ${root} does not exist` });
   }
   // Build configuration: the same findings every command that builds checks before its first side effect.
-  findings.push(...(await buildConfigFindings(ws, service, { commit, version, worktree: true })));
+  const config = await buildConfigFindings(ws, service, { commit, version, worktree: true });
+  findings.push(...config);
+  // What only the base can say (a platform it lacks), asked when the configuration is otherwise sound.
+  if (config.length === 0) findings.push(...(await baseFindings(ws, service)));
   return findings;
 }
 

@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
-import { BUILD_ENGINES, expandPrebuiltTemplate, parseImageRef, PrebuiltTemplateError } from '@slipway/registry';
-import { BUILD_ENGINE_ENV } from '../artifact.js';
+import { BUILD_ENGINES, BuildError, expandPrebuiltTemplate, layerPlatforms, parseImageRef, parsePlatform, PrebuiltTemplateError } from '@slipway/registry';
+import { BUILD_ENGINE_ENV, layerBase } from '../artifact.js';
 import { BuildConfigError } from '../errors.js';
 import type { Workspace } from '../workspace.js';
 
@@ -88,6 +88,35 @@ export async function buildFindings(ws: Workspace, service: ResolvedService, opt
   return findings;
 }
 
+/**
+ * What the layer base itself says about the build, when it can be read: every platform in
+ * `build.platforms` must be one the base offers. Only asked when platforms are listed (the
+ * default is whatever the base offers) and the offline findings leave the base reference valid.
+ * A base that cannot be read now (network, credentials, absent) is no finding: the build reads it
+ * again, before any push, and fails there with the registry's own error.
+ */
+export async function baseFindings(ws: Workspace, service: ResolvedService): Promise<Finding[]> {
+  const build = service.build;
+  if (service.kind !== 'image' || build?.type !== 'layer' || build.from === 'scratch' || build.platforms === undefined) return [];
+  let from;
+  try {
+    const ref = parseImageRef(build.from);
+    if (ref.tag === undefined && ref.digest === undefined) return [];
+    from = layerBase(ws, service.name, build);
+  } catch {
+    return []; // E_CHECK_LAYER_FROM already says what is wrong with it
+  }
+  try {
+    await layerPlatforms({ from, platforms: build.platforms.map(parsePlatform) });
+    return [];
+  } catch (error) {
+    if (error instanceof BuildError && error.code === 'E_BUILD_INPUT') {
+      return [{ code: 'E_CHECK_LAYER_PLATFORM', message: `services.${service.name}.build.platforms: ${error.message}` }];
+    }
+    return [];
+  }
+}
+
 /** Exit 2 naming every finding of every service, before the caller's first side effect. */
 export async function assertBuildable(
   ws: Workspace,
@@ -101,6 +130,8 @@ export async function assertBuildable(
   const worktree = head === options.commit;
   const findings: Finding[] = [];
   for (const service of services) findings.push(...(await buildFindings(ws, service, { ...options, worktree })));
+  // Only when the configuration is otherwise sound: the base is read over the network.
+  if (findings.length === 0) for (const service of services) findings.push(...(await baseFindings(ws, service)));
   if (findings.length > 0) {
     throw new BuildConfigError(findings);
   }

@@ -1,4 +1,4 @@
-import type { Registry, StoredManifest } from '../types.js';
+import type { Platform, Registry, StoredManifest } from '../types.js';
 
 /**
  * A blob an image needs. Blobs built here carry their `bytes`; blobs inherited from a base image
@@ -25,10 +25,22 @@ export interface ImageContent {
   children?: readonly ImageContent[];
 }
 
-/** What the `layer` builder produces. */
+/** One platform's image as the `layer` builder produces it. */
 export interface BuiltImage extends ImageContent {
   config: ImageBlob & { bytes: Uint8Array };
   layers: readonly ImageBlob[];
   /** sha256 of our layer's uncompressed tar: stable even where gzip output is not. */
+  diffId: string;
+  platform: Platform;
+}
+
+/**
+ * What `buildLayerImages` produces: for one platform, that image's manifest (with its config and
+ * layers); for several, an OCI index whose `children` are the platform images.
+ */
+export interface BuiltLayerImages extends ImageContent {
+  /** Every platform's image, in index order (the one image when there is one platform). */
+  images: readonly BuiltImage[];
+  /** sha256 of our layer's uncompressed tar, the same in every image. */
   diffId: string;
 }

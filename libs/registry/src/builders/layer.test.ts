@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -9,7 +9,7 @@ import { openOciLayout } from '../oci-layout.js';
 import { pushImage } from '../push-image.js';
 import { MediaTypes, type Registry } from '../types.js';
 import { BuildError } from './errors.js';
-import { buildLayerImage, type LayerBuildOptions } from './layer.js';
+import { buildLayerImage, buildLayerImages, layerPlatforms, type LayerBuildOptions } from './layer.js';
 
 const COMMIT = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
 
@@ -169,6 +169,7 @@ describe('buildLayerImage', () => {
       Entrypoint: ['node', '/app/server.js'],
       WorkingDir: '/app',
       Labels: {
+        'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
         'org.opencontainers.image.revision': COMMIT,
         'org.opencontainers.image.source': 'https://github.com/acme/platform',
         'org.opencontainers.image.version': '1.2.3',
@@ -184,6 +185,7 @@ describe('buildLayerImage', () => {
     expect(manifest['config']).toEqual({ mediaType: MediaTypes.ociConfig, digest: image.config.digest, size: image.config.bytes.length });
     expect(manifest['layers']).toEqual([{ mediaType: MediaTypes.ociLayerGzip, digest: computeDigest(layer), size: layer.length }]);
     expect(manifest['annotations']).toEqual({
+      'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
       'org.opencontainers.image.revision': COMMIT,
       'org.opencontainers.image.source': 'https://github.com/acme/platform',
       'org.opencontainers.image.version': '1.2.3',
@@ -334,5 +336,114 @@ describe('buildLayerImage', () => {
     await writeFile(join(dir, 'file'), 'x');
     await expect(buildLayerImage(options(join(dir, 'file')))).rejects.toMatchObject({ code: 'E_BUILD_INPUT' });
     await expect(buildLayerImage(options(dir, { entrypoint: [] }))).rejects.toMatchObject({ code: 'E_BUILD_INPUT' });
+  });
+});
+
+/** An index over one tiny image per architecture, plus an attestation entry, in an OCI layout. */
+async function multiPlatformBase(architectures: readonly string[]): Promise<{ store: Registry; digest: string; children: string[] }> {
+  const store = openOciLayout(await tempDir());
+  const manifests = [];
+  for (const architecture of architectures) {
+    const src = join(await tempDir(), architecture);
+    await mkdir(src);
+    await writeFile(join(src, 'arch'), architecture);
+    const image = await buildLayerImage({ from: 'scratch', dir: src, prefix: '', platform: { architecture, os: 'linux' }, labels: { 'org.example.base': architecture } });
+    await pushImage({ registry: store, repository: 'base', image, tags: [] });
+    manifests.push({ mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { architecture, os: 'linux' } });
+  }
+  // BuildKit's provenance entry: annotated as an attestation, and not an image to build on.
+  const first = manifests[0];
+  if (first) manifests.push({ ...first, platform: { architecture: 'unknown', os: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } } as never);
+  const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }));
+  const digest = await store.putManifest('base', 'multi', { mediaType: MediaTypes.ociIndex, bytes });
+  return { store, digest, children: manifests.slice(0, architectures.length).map((m) => m.digest) };
+}
+
+describe('buildLayerImages', () => {
+  const v: Variant = { mtime: 5, fileMode: 0o644, execMode: 0o755, uid: 0, reverse: false };
+
+  it('on an index base builds every platform it offers into an index, one layer file for all, the same digest every time', async () => {
+    const base = await multiPlatformBase(['amd64', 'arm64']);
+    const src = await writeApp(await tempDir(), v);
+    const spoolDir = await tempDir();
+    const { entrypoint: _entrypoint, ...rest } = options(src);
+    const from = { registry: base.store, repository: 'base', reference: 'multi', name: 'registry.example/acme/base:multi' };
+    const built = await buildLayerImages({ ...rest, from, spoolDir });
+    expect(built.images.map((i) => `${i.platform.os}/${i.platform.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+    // The layer is streamed once: one file in the spool folder, named by every image.
+    expect(await readdir(spoolDir)).toHaveLength(1);
+    expect(new Set(built.images.map((i) => i.layers.at(-1)?.path)).size).toBe(1);
+
+    const index = json(built.manifest.bytes);
+    expect(built.manifest.mediaType).toBe(MediaTypes.ociIndex);
+    expect(index['annotations']).toEqual({
+      'org.opencontainers.image.base.digest': base.digest,
+      'org.opencontainers.image.base.name': 'registry.example/acme/base:multi',
+      'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
+      'org.opencontainers.image.revision': COMMIT,
+      'org.opencontainers.image.source': 'https://github.com/acme/platform',
+      'org.opencontainers.image.version': '1.2.3',
+    });
+    for (const image of built.images) {
+      const labels = (json(image.config.bytes)['config'] as { Labels: Record<string, string> }).Labels;
+      expect(labels['org.example.base']).toBe(image.platform.architecture); // each platform's own base config
+      expect(labels['org.opencontainers.image.created']).toBe('2023-11-14T22:13:20Z');
+    }
+
+    const again = await buildLayerImages({ ...rest, from, spoolDir: await tempDir() });
+    expect(again.manifest.digest).toBe(built.manifest.digest);
+
+    // skopeo reads the index and each platform's image from a layout Slipway wrote.
+    const out = await tempDir();
+    await pushImage({ registry: openOciLayout(out), repository: 'api', image: built, tags: ['v1'] });
+    const { stdout } = await execa('skopeo', ['inspect', '--raw', `oci:${out}/api:v1`]);
+    expect(computeDigest(new TextEncoder().encode(stdout))).toBe(built.manifest.digest);
+    for (const architecture of ['amd64', 'arm64']) {
+      const inspected = await execa('skopeo', ['--override-arch', architecture, 'inspect', `oci:${out}/api:v1`]);
+      expect((JSON.parse(inspected.stdout) as { Architecture: string }).Architecture).toBe(architecture);
+    }
+  });
+
+  it('one platform asked for gives a single manifest; a platform the base lacks fails before any file is read, naming those it offers', async () => {
+    const base = await multiPlatformBase(['amd64', 'arm64']);
+    const from = { registry: base.store, repository: 'base', reference: 'multi' };
+    const src = await writeApp(await tempDir(), v);
+    const one = await buildLayerImages(options(src, { from, platforms: [{ architecture: 'arm64', os: 'linux', variant: 'v8' }] }));
+    expect(one.manifest.mediaType).toBe(MediaTypes.ociManifest);
+    expect(one.images).toHaveLength(1);
+    expect(json(one.manifest.bytes)['layers']).toHaveLength(2);
+
+    const missing = join(await tempDir(), 'not-there');
+    const error = await buildLayerImages(options(missing, { from, platforms: [{ architecture: 'amd64', os: 'linux' }, { architecture: 's390x', os: 'linux' }] })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'BuildError', code: 'E_BUILD_INPUT', exitCode: 2 });
+    expect((error as Error).message).toBe('base base:multi does not offer platform linux/s390x (it offers: linux/amd64, linux/arm64); list only those in build.platforms');
+    await expect(layerPlatforms({ from, platforms: [{ architecture: 's390x', os: 'linux' }] })).rejects.toMatchObject({ code: 'E_BUILD_INPUT' });
+    expect(await layerPlatforms({ from })).toEqual([{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux' }]);
+  });
+
+  it('on an arm64-only image, builds arm64 without being told; on scratch, one image per platform asked for', async () => {
+    const base = await multiPlatformBase(['arm64']);
+    const child = base.children[0] ?? '';
+    const src = await writeApp(await tempDir(), v);
+    const arm = await buildLayerImage(options(src, { from: { registry: base.store, repository: 'base', reference: child } }));
+    expect(json(arm.config.bytes)['architecture']).toBe('arm64');
+
+    const scratch = await buildLayerImages(options(src, { platforms: [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm', os: 'linux', variant: 'v7' }] }));
+    const index = json(scratch.manifest.bytes) as { manifests: { platform: unknown }[] };
+    expect(index.manifests.map((m) => m.platform)).toEqual([{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm', os: 'linux', variant: 'v7' }]);
+    expect(scratch.images.map((i) => json(i.config.bytes)['variant'])).toEqual([undefined, 'v7']);
+    await expect(buildLayerImages(options(src, { platforms: [{ architecture: 'amd64', os: 'linux' }, { architecture: 'amd64', os: 'linux' }] }))).rejects.toThrow(/listed twice/);
+  });
+
+  it('writes user and exposed ports, adds to the base\'s ports, and refuses provenance labels, bad ports and env names', async () => {
+    const src = await writeApp(await tempDir(), v);
+    const image = await buildLayerImage(options(src, { user: 'node', exposedPorts: ['8080', '53/udp'], cmd: [] }));
+    const run = json(image.config.bytes)['config'] as Record<string, unknown>;
+    expect(run['User']).toBe('node');
+    expect(run['ExposedPorts']).toEqual({ '53/udp': {}, '8080/tcp': {} });
+    expect(run['Cmd']).toBeUndefined();
+    await expect(buildLayerImage(options(src, { exposedPorts: ['0/tcp'] }))).rejects.toMatchObject({ code: 'E_BUILD_INPUT', message: expect.stringContaining('exposedPorts: "0/tcp"') });
+    await expect(buildLayerImage(options(src, { labels: { 'org.opencontainers.image.revision': 'x' } }))).rejects.toMatchObject({ code: 'E_BUILD_INPUT' });
+    await expect(buildLayerImage(options(src, { env: { 'A=B': 'x' } }))).rejects.toMatchObject({ code: 'E_BUILD_INPUT' });
   });
 });

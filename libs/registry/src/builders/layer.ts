@@ -1,25 +1,35 @@
 // The daemonless `layer` builder (CONTRACT §1 build.type "layer"): one reproducible gzip layer
-// from a folder, on `scratch` or on a base image read through the `Registry` port.
+// from a folder, on `scratch` or on a base image read through the `Registry` port, for one
+// platform or several (an index whose every image shares that one layer blob).
 //
 // Reproducibility: the output depends only on the folder's paths, contents and execute bits,
 // the options, and (for a base) the base's bytes. It never reads the clock: `created` and every
 // tar mtime come from `sourceDateEpoch` (pass the commit time for meaningful dates; default 0,
 // i.e. 1970-01-01T00:00:00Z), and the source folder's absolute path appears nowhere.
+//
+// Provenance: every manifest, index and config says what Slipway knows of this image
+// (org.opencontainers.image.created, and source / revision / version / title / base.* when
+// given), never what the base said of itself: a base's org.opencontainers.image.* labels other
+// than `licenses` are dropped.
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { computeDigest } from '../digest.js';
-import { MediaTypes, type Descriptor, type Platform, type Registry } from '../types.js';
+import { MediaTypes, type Platform } from '../types.js';
 import { BuildError } from './errors.js';
 import { normalizePrefix } from './folder.js';
-import type { BuiltImage, ImageBlob } from './image.js';
+import type { BuiltImage, BuiltLayerImages, ImageBlob } from './image.js';
+import { choosePlatforms, descriptorPlatform, isObject, openBase, type BaseCandidate, type BaseImage, type LayerBase } from './layer-base.js';
 import { folderTree, type LayerTree } from './layer-tree.js';
 import { streamLayer } from './layer-stream.js';
+import { formatPlatform, samePlatform } from './platform.js';
 
-/** The largest base image config read (configs are kilobytes; the spec sets no limit). */
-const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+export type { LayerBase } from './layer-base.js';
+export { formatPlatform, parsePlatform } from './platform.js';
 
 export const OCI_LABELS = {
+  created: 'org.opencontainers.image.created',
+  title: 'org.opencontainers.image.title',
   source: 'org.opencontainers.image.source',
   revision: 'org.opencontainers.image.revision',
   version: 'org.opencontainers.image.version',
@@ -27,14 +37,14 @@ export const OCI_LABELS = {
   baseDigest: 'org.opencontainers.image.base.digest',
 } as const;
 
-export interface LayerBase {
-  registry: Registry;
-  repository: string;
-  /** Tag or digest of the base in `repository`. */
-  reference: string;
-  /** The base as the user wrote it (`ghcr.io/acme/node:20`), recorded in the base.name annotation. */
-  name?: string;
-}
+/** Labels the builder writes from its own options: `labels` may not set them. */
+export const PROVENANCE_LABELS: readonly string[] = [OCI_LABELS.created, OCI_LABELS.source, OCI_LABELS.revision, OCI_LABELS.version, OCI_LABELS.baseName, OCI_LABELS.baseDigest];
+
+// A base's own org.opencontainers.image.* labels describe the base (its source, its version, its
+// base), not the image built on it. Only its licenses still hold for its files.
+const INHERITED_OCI_LABELS = new Set(['org.opencontainers.image.licenses']);
+
+const EXPOSED_PORT = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/;
 
 export interface LayerBuildOptions {
   from: 'scratch' | LayerBase;
@@ -56,48 +66,96 @@ export interface LayerBuildOptions {
    * Dockerfile without ENTRYPOINT does. Given, it must name a program.
    */
   entrypoint?: readonly string[] | undefined;
-  /** Replaces the base's Cmd; when omitted with an entrypoint given, the base's Cmd is dropped, as a Dockerfile ENTRYPOINT does. */
+  /** Replaces the base's Cmd (`[]` clears it); when omitted with an entrypoint given, the base's Cmd is dropped, as a Dockerfile ENTRYPOINT does. */
   cmd?: readonly string[];
   /** Added to (or replacing by name in) the base's Env. */
   env?: Readonly<Record<string, string>>;
   workingDir?: string;
+  /** The user the entrypoint runs as (`1000`, `node`, `1000:1000`); default the base's. */
+  user?: string;
+  /** Ports the image declares, `8080/tcp` (`8080` means tcp), added to the base's. */
+  exposedPorts?: readonly string[];
   /** Where the folder lands in the image. Default `app/`. */
   prefix?: string;
-  /** Default linux/amd64. For an index base, the platform picked from it. */
+  /** One platform (buildLayerImage); give this or `platforms`. */
   platform?: Platform;
+  /**
+   * The platforms to build. Default: every platform the base offers (attestations left out), or
+   * linux/amd64 on scratch. The layer is built once and shared by every platform's image.
+   */
+  platforms?: readonly Platform[];
+  /** Config labels; they may not set the provenance labels the options below write. */
   labels?: Readonly<Record<string, string>>;
+  /** org.opencontainers.image.title (label and annotation); `labels` may override it. */
+  title?: string;
   /** OCI labels and annotations: org.opencontainers.image.source / revision / version. */
   source?: string;
   revision?: string;
   version?: string;
-  /** Seconds since the epoch for `created` and every file's mtime. Default 0. */
+  /** Seconds since the epoch for `created` (config, label, annotation) and every file's mtime. Default 0. */
   sourceDateEpoch?: number;
 }
 
-const DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
-const DOCKER_FOREIGN_LAYER = 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip';
-const OCI_NONDISTRIBUTABLE_LAYER = 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip';
-
-interface BaseImage {
-  layers: ImageBlob[];
-  config: Record<string, unknown>;
-  annotations: Record<string, string>;
+/** One target platform: the base's image for it (none on scratch) and the platform object its index entry carries. */
+interface Target {
+  platform: Platform;
+  descriptorPlatform: Record<string, unknown>;
+  base?: BaseCandidate;
 }
 
-/** Build an image from `dir` as one layer; same input, same bytes, same digest. */
+/**
+ * Build an image for every platform asked for (default: every platform the base offers, or
+ * linux/amd64 on scratch). One platform gives one image manifest; several give an OCI index over
+ * one image per platform. Same input, same bytes, same digest.
+ */
+export async function buildLayerImages(options: LayerBuildOptions): Promise<BuiltLayerImages> {
+  return await build(options, undefined);
+}
+
+/**
+ * Build an image from `dir` as one layer, for one platform: `platform`, or the base's only one,
+ * or linux/amd64 (on scratch, or among several the base offers). For several, buildLayerImages.
+ */
 export async function buildLayerImage(options: LayerBuildOptions): Promise<BuiltImage> {
-  const platform = options.platform ?? { architecture: 'amd64', os: 'linux' };
+  if (options.platforms !== undefined) throw new BuildError('layer', 'E_BUILD_INPUT', 'buildLayerImage builds one platform: pass platform, or call buildLayerImages');
+  const built = await build(options, (offered) => (options.platform === undefined && offered > 1 ? { architecture: 'amd64', os: 'linux' } : options.platform));
+  return built.images[0] as BuiltImage;
+}
+
+/** `onePlatform`, for buildLayerImage: the platform to build given how many the base offers. */
+async function build(options: LayerBuildOptions, onePlatform: ((offered: number) => Platform | undefined) | undefined): Promise<BuiltLayerImages> {
   const epoch = options.sourceDateEpoch ?? 0;
   if (!Number.isInteger(epoch) || epoch < 0) throw new BuildError('layer', 'E_BUILD_INPUT', `sourceDateEpoch must be whole seconds ≥ 0, got ${epoch}`);
   if (options.entrypoint?.length === 0) throw new BuildError('layer', 'E_BUILD_INPUT', 'entrypoint must name at least the program to run (or be left out to inherit the base image\'s)');
-  const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  if (options.platform !== undefined && options.platforms !== undefined) throw new BuildError('layer', 'E_BUILD_INPUT', 'give platform or platforms, not both');
+  let requested = options.platforms ?? (options.platform === undefined ? undefined : [options.platform]);
+  if (requested?.length === 0) throw new BuildError('layer', 'E_BUILD_INPUT', 'platforms must name at least one platform (or be left out for every platform the base offers)');
+  for (const [i, p] of (requested ?? []).entries()) {
+    if (requested?.slice(0, i).some((q) => samePlatform(p, q))) throw new BuildError('layer', 'E_BUILD_INPUT', `platform ${formatPlatform(p)} is listed twice`);
+  }
+  const reserved = Object.keys(options.labels ?? {}).filter((k) => PROVENANCE_LABELS.includes(k));
+  if (reserved.length > 0) throw new BuildError('layer', 'E_BUILD_INPUT', `labels: ${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'} written by the builder (pass source, revision, version as options)`);
+  const badEnv = Object.keys(options.env ?? {}).filter((name) => name === '' || name.includes('='));
+  if (badEnv.length > 0) throw new BuildError('layer', 'E_BUILD_INPUT', `env: ${badEnv.map((n) => JSON.stringify(n)).join(', ')} is not a variable name (not empty, no "=")`);
+  const exposedPorts = (options.exposedPorts ?? []).map(exposedPort);
   const prefix = normalizePrefix(options.prefix ?? 'app/');
-
   const tree = options.tree ?? (options.dir !== undefined ? folderTree(options.dir) : undefined);
   if (!tree || (options.tree && options.dir !== undefined)) throw new BuildError('layer', 'E_BUILD_INPUT', 'give the layer either a folder (dir) or a tree, not both or neither');
+  const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+
+  // The base first: a platform it lacks is found before a single file is read.
+  const base = options.from === 'scratch' ? undefined : await openBase(options.from);
+  if (onePlatform) {
+    const one = onePlatform(base?.candidates.length ?? 1);
+    requested = one === undefined ? undefined : [one];
+  }
+  const targets: Target[] = base
+    ? choosePlatforms(base, requested).map((c) => ({ platform: c.platform, descriptorPlatform: c.descriptorPlatform, base: c }))
+    : (requested ?? [{ architecture: 'amd64', os: 'linux' }]).map((p) => ({ platform: p, descriptorPlatform: descriptorPlatform({ ...p }) }));
+
+  // Layer bytes do not depend on the platform: one layer blob, shared by every image.
   const spoolFile = options.spoolDir === undefined ? undefined : join(options.spoolDir, `layer-${randomBytes(6).toString('hex')}.tar.gz`);
   const streamed = await streamLayer({ tree, prefix, mtime: epoch, ...(spoolFile === undefined ? {} : { spoolFile }) });
-  const diffId = streamed.diffId;
   const layer: ImageBlob = {
     mediaType: MediaTypes.ociLayerGzip,
     digest: streamed.digest,
@@ -105,19 +163,73 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
     ...(streamed.bytes ? { bytes: streamed.bytes } : spoolFile === undefined ? {} : { path: spoolFile }),
   };
 
-  const base = options.from === 'scratch' ? undefined : await loadBase(options.from, platform);
-  const ociLabels = sortedRecord({
+  const provenance = sortedRecord({
+    [OCI_LABELS.created]: created,
     ...(options.source === undefined ? {} : { [OCI_LABELS.source]: options.source }),
     ...(options.revision === undefined ? {} : { [OCI_LABELS.revision]: options.revision }),
     ...(options.version === undefined ? {} : { [OCI_LABELS.version]: options.version }),
+    ...(base === undefined ? {} : { [OCI_LABELS.baseDigest]: base.digest }),
+    ...(options.from !== 'scratch' && options.from.name !== undefined ? { [OCI_LABELS.baseName]: options.from.name } : {}),
   });
+  const annotations = sortedRecord({ ...provenance, ...(options.title === undefined ? {} : { [OCI_LABELS.title]: options.title }) });
 
-  const config: Record<string, unknown> = base ? { ...base.config } : {};
+  const images: BuiltImage[] = [];
+  for (const target of targets) {
+    const baseImage = target.base ? await target.base.load() : undefined;
+    images.push(platformImage({ options, target, baseImage, layer, diffId: streamed.diffId, created, prefix, provenance, annotations, exposedPorts }));
+  }
+  if (images.length === 1) {
+    const [only] = images as [BuiltImage];
+    return { manifest: only.manifest, config: only.config, layers: only.layers, images, diffId: streamed.diffId };
+  }
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociIndex,
+    manifests: images.map((image, i) => ({
+      mediaType: image.manifest.mediaType,
+      digest: image.manifest.digest,
+      size: image.manifest.bytes.length,
+      platform: targets[i]?.descriptorPlatform,
+    })),
+    annotations,
+  };
+  const indexBytes = encode(index);
+  return { manifest: { mediaType: MediaTypes.ociIndex, digest: computeDigest(indexBytes), bytes: indexBytes }, children: images, images, diffId: streamed.diffId };
+}
+
+/**
+ * The platforms a build on `from` would produce, without reading any file: what `check` asks
+ * before a release. A platform the base does not offer is a BuildError (E_BUILD_INPUT) naming the
+ * ones it does; a base that cannot be read fails as the registry does.
+ */
+export async function layerPlatforms(options: { from: 'scratch' | LayerBase; platforms?: readonly Platform[] }): Promise<Platform[]> {
+  if (options.from === 'scratch') return [...(options.platforms ?? [{ architecture: 'amd64', os: 'linux' }])];
+  return choosePlatforms(await openBase(options.from), options.platforms).map((c) => c.platform);
+}
+
+interface PlatformImageInput {
+  options: LayerBuildOptions;
+  target: Target;
+  baseImage: BaseImage | undefined;
+  layer: ImageBlob;
+  diffId: string;
+  created: string;
+  prefix: string;
+  provenance: Record<string, string>;
+  annotations: Record<string, string>;
+  exposedPorts: string[];
+}
+
+function platformImage(input: PlatformImageInput): BuiltImage {
+  const { options, target, baseImage, created, provenance } = input;
+  const config: Record<string, unknown> = baseImage ? { ...baseImage.config } : {};
   config['created'] = created;
-  config['architecture'] = platform.architecture;
-  config['os'] = platform.os;
-  if (platform.variant !== undefined) config['variant'] = platform.variant;
-  else if (!base) delete config['variant'];
+  if (!baseImage) {
+    // On a base, its config already says its platform (checked against the index).
+    config['architecture'] = target.platform.architecture;
+    config['os'] = target.platform.os;
+    if (target.platform.variant !== undefined) config['variant'] = target.platform.variant;
+  }
 
   const runConfig: Record<string, unknown> = isObject(config['config']) ? { ...config['config'] } : {};
   if (options.env) runConfig['Env'] = mergeEnv(stringArray(runConfig['Env']), options.env);
@@ -125,95 +237,60 @@ export async function buildLayerImage(options: LayerBuildOptions): Promise<Built
     runConfig['Entrypoint'] = [...options.entrypoint];
     if (!options.cmd) delete runConfig['Cmd'];
   }
-  if (options.cmd) runConfig['Cmd'] = [...options.cmd];
+  if (options.cmd) {
+    if (options.cmd.length > 0) runConfig['Cmd'] = [...options.cmd];
+    else delete runConfig['Cmd'];
+  }
   if (options.workingDir !== undefined) runConfig['WorkingDir'] = options.workingDir;
-  runConfig['Labels'] = sortedRecord({ ...(isObject(runConfig['Labels']) ? (runConfig['Labels'] as Record<string, string>) : {}), ...options.labels, ...ociLabels });
+  if (options.user !== undefined) runConfig['User'] = options.user;
+  if (input.exposedPorts.length > 0) {
+    const ports = new Set([...Object.keys(isObject(runConfig['ExposedPorts']) ? runConfig['ExposedPorts'] : {}), ...input.exposedPorts]);
+    runConfig['ExposedPorts'] = Object.fromEntries([...ports].sort().map((k) => [k, {}]));
+  }
+  const inherited = Object.fromEntries(
+    Object.entries(isObject(runConfig['Labels']) ? runConfig['Labels'] : {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && (!entry[0].startsWith('org.opencontainers.image.') || INHERITED_OCI_LABELS.has(entry[0])),
+    ),
+  );
+  runConfig['Labels'] = sortedRecord({
+    ...inherited,
+    ...(options.title === undefined ? {} : { [OCI_LABELS.title]: options.title }),
+    ...options.labels,
+    ...provenance,
+  });
   config['config'] = runConfig;
 
   const rootfs = isObject(config['rootfs']) ? config['rootfs'] : {};
-  config['rootfs'] = { type: 'layers', diff_ids: [...stringArray(rootfs['diff_ids']), diffId] };
+  config['rootfs'] = { type: 'layers', diff_ids: [...stringArray(rootfs['diff_ids']), input.diffId] };
   const history = Array.isArray(config['history']) ? config['history'] : [];
-  config['history'] = [...history, { created, created_by: `slipway layer /${prefix}`, comment: 'slipway layer builder' }];
+  config['history'] = [...history, { created, created_by: `slipway layer /${input.prefix}`, comment: 'slipway layer builder' }];
 
   const configBytes = encode(config);
   const configBlob = { mediaType: MediaTypes.ociConfig, digest: computeDigest(configBytes), size: configBytes.length, bytes: configBytes };
-  const layers = [...(base?.layers ?? []), layer];
-  const annotations = sortedRecord({ ...base?.annotations, ...ociLabels });
-
+  const layers = [...(baseImage?.layers ?? []), input.layer];
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociManifest,
     config: { mediaType: configBlob.mediaType, digest: configBlob.digest, size: configBlob.size },
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    annotations: input.annotations,
   };
   const manifestBytes = encode(manifest);
   return {
     manifest: { mediaType: MediaTypes.ociManifest, digest: computeDigest(manifestBytes), bytes: manifestBytes },
     config: configBlob,
     layers,
-    diffId,
+    diffId: input.diffId,
+    platform: target.platform,
   };
 }
 
-async function loadBase(base: LayerBase, platform: Platform): Promise<BaseImage> {
-  const label = base.name ?? `${base.repository}:${base.reference}`;
-  const top = await base.registry.getManifest(base.repository, base.reference);
-  let manifest = parse(top.bytes, `base manifest ${label}`);
-  if (top.mediaType === MediaTypes.ociIndex || top.mediaType === MediaTypes.dockerManifestList) {
-    const candidates = Array.isArray(manifest['manifests']) ? (manifest['manifests'] as Descriptor[]) : [];
-    const chosen = candidates.find((d) => matchesPlatform(d.platform, platform));
-    if (!chosen) {
-      const available = candidates.map((d) => platformName(d.platform)).join(', ') || 'none';
-      throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label} has no ${platformName(platform)} image (it has: ${available})`);
-    }
-    const child = await base.registry.getManifest(base.repository, chosen.digest);
-    manifest = parse(child.bytes, `base manifest ${label}@${chosen.digest}`);
-  } else if (top.mediaType !== MediaTypes.ociManifest && top.mediaType !== MediaTypes.dockerManifest) {
-    throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label} has unsupported media type ${top.mediaType}`);
-  }
-
-  const configDescriptor = manifest['config'] as Descriptor | undefined;
-  if (!isObject(configDescriptor) || typeof configDescriptor.digest !== 'string') {
-    throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label} is not an image manifest (no config)`);
-  }
-  // An image config is JSON metadata, kilobytes in practice: a base that declares more is not read.
-  if (typeof configDescriptor.size !== 'number' || !Number.isSafeInteger(configDescriptor.size) || configDescriptor.size < 0 || configDescriptor.size > MAX_CONFIG_BYTES) {
-    throw new BuildError('layer', 'E_BUILD_INPUT', `base ${label}: its config declares ${String(configDescriptor.size)} bytes; at most ${MAX_CONFIG_BYTES} are read`);
-  }
-  const config = parse(await base.registry.getBlob(base.repository, configDescriptor.digest, { size: configDescriptor.size }), `base config ${label}`);
-  if (config['os'] !== platform.os || config['architecture'] !== platform.architecture) {
-    throw new BuildError(
-      'layer',
-      'E_BUILD_INPUT',
-      `base ${label} is ${String(config['os'])}/${String(config['architecture'])}, not ${platformName(platform)}`,
-    );
-  }
-  const source = { registry: base.registry, repository: base.repository };
-  const layers = (Array.isArray(manifest['layers']) ? (manifest['layers'] as Descriptor[]) : []).map(
-    (l): ImageBlob => ({ mediaType: ociLayerType(l.mediaType), digest: l.digest, size: l.size, source }),
-  );
-  const annotations: Record<string, string> = { [OCI_LABELS.baseDigest]: top.digest };
-  if (base.name !== undefined) annotations[OCI_LABELS.baseName] = base.name;
-  return { layers, config, annotations };
-}
-
-// Docker v2 and OCI layer bytes are the same format; the output is an OCI manifest throughout.
-function ociLayerType(mediaType: string): string {
-  if (mediaType === DOCKER_LAYER_GZIP) return MediaTypes.ociLayerGzip;
-  if (mediaType === DOCKER_FOREIGN_LAYER) return OCI_NONDISTRIBUTABLE_LAYER;
-  return mediaType;
-}
-
-function matchesPlatform(candidate: Platform | undefined, wanted: Platform): boolean {
-  if (!candidate) return false;
-  if (candidate.os !== wanted.os || candidate.architecture !== wanted.architecture) return false;
-  return wanted.variant === undefined || candidate.variant === wanted.variant;
-}
-
-function platformName(p: Platform | undefined): string {
-  if (!p) return 'unknown';
-  return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
+/** `8080` → `8080/tcp`; a port outside 1–65535 or another protocol is bad input. */
+function exposedPort(text: string): string {
+  const match = EXPOSED_PORT.exec(text);
+  const port = Number(match?.[1]);
+  if (!match || port < 1 || port > 65535) throw new BuildError('layer', 'E_BUILD_INPUT', `exposedPorts: "${text}" is not port/protocol, e.g. "8080/tcp" (port 1–65535, protocol tcp, udp or sctp)`);
+  return `${port}/${match[2] ?? 'tcp'}`;
 }
 
 function mergeEnv(existing: string[], added: Readonly<Record<string, string>>): string[] {
@@ -239,21 +316,6 @@ function stringArray(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function parse(bytes: Uint8Array, what: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    if (isObject(value)) return value;
-  } catch (cause) {
-    throw new BuildError('layer', 'E_BUILD_INPUT', `${what} is not valid JSON`, { cause });
-  }
-  throw new BuildError('layer', 'E_BUILD_INPUT', `${what} is not a JSON object`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function encode(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
-
