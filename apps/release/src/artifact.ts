@@ -34,6 +34,9 @@ import type { Workspace } from './workspace.js';
 
 export const REVISION_LABEL = 'org.opencontainers.image.revision';
 const VERSION_LABEL = 'org.opencontainers.image.version';
+const CREATED_LABEL = 'org.opencontainers.image.created';
+const TITLE_LABEL = 'org.opencontainers.image.title';
+const SOURCE_LABEL = 'org.opencontainers.image.source';
 
 export interface ArtifactResult {
   service: string;
@@ -264,10 +267,21 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
       if (request.dryRun) {
         throw new UsageError('--dry-run cannot compute the digest of a docker build without building; run without --dry-run in CI');
       }
+      const sourceDateEpoch = await ws.git().commitTime(commit);
+      // The same provenance a layer build records, as labels and manifest annotations.
+      const provenance: Record<string, string> = {
+        [CREATED_LABEL]: new Date(sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z'),
+        [REVISION_LABEL]: commit,
+        [TITLE_LABEL]: service.name,
+        ...(ws.config.repository ? { [SOURCE_LABEL]: `https://github.com/${ws.config.repository}` } : {}),
+        ...(request.version ? { [VERSION_LABEL]: request.version } : {}),
+      };
       const result = await buildWithEngine(ws, service.name, build, {
         image: `${ref.registry}/${repository}`,
         tags: tagSet.immutable,
-        labels: { [REVISION_LABEL]: commit, ...(request.version ? { [VERSION_LABEL]: request.version } : {}) },
+        labels: provenance,
+        annotations: provenance,
+        sourceDateEpoch,
         log,
       });
       digest = result.digest;
@@ -325,7 +339,14 @@ async function buildWithEngine(
   ws: Workspace,
   name: string,
   build: DockerBuildConfig,
-  target: { image: string; tags: readonly string[]; labels: Record<string, string>; log: (message: string) => void },
+  target: {
+    image: string;
+    tags: readonly string[];
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    sourceDateEpoch: number;
+    log: (message: string) => void;
+  },
 ): Promise<DockerBuildResult> {
   const env = ws.env as Record<string, string | undefined>;
   const timeoutMs = build.timeout === undefined ? DEFAULT_BUILD_TIMEOUT_MS : durationMs(build.timeout);
@@ -345,6 +366,8 @@ async function buildWithEngine(
       tags: target.tags,
       ...(build.platforms ? { platforms: build.platforms } : {}),
       labels: target.labels,
+      annotations: target.annotations,
+      sourceDateEpoch: target.sourceDateEpoch,
       timeoutMs,
       env,
       insecureHosts: ws.config.insecureRegistries,

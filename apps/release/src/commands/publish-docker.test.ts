@@ -58,7 +58,20 @@ describe('slipway publish with build.type "docker"', () => {
     expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual(['1.0.0', 'latest', 'v1.0.0']);
     for (const tag of manifest.tags) expect(await skopeoDigest(`${ws.registry.host}/acme/api:${tag}`), tag).toBe(manifest.digest);
     const labels = JSON.parse((await execa('skopeo', ['inspect', '--tls-verify=false', `docker://${ws.registry.host}/acme/api:v1.0.0`])).stdout) as { Labels: Record<string, string> };
-    expect(labels.Labels).toMatchObject({ 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.version': '1.0.0' });
+    // Provenance as a layer build records it: created is the commit's time (never the clock), as
+    // label and as manifest annotation.
+    const created = new Date(Number(await ws.repo.git('show', '-s', '--format=%ct', commit)) * 1000).toISOString().replace('.000Z', 'Z');
+    const provenance = {
+      'org.opencontainers.image.created': created,
+      'org.opencontainers.image.revision': commit,
+      'org.opencontainers.image.version': '1.0.0',
+      'org.opencontainers.image.title': 'api',
+    };
+    expect(labels.Labels).toMatchObject(provenance);
+    const raw = JSON.parse((await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ws.registry.host}/acme/api:v1.0.0`])).stdout) as { annotations?: Record<string, string> };
+    expect(raw.annotations).toMatchObject(provenance);
+    const config = JSON.parse((await execa('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${ws.registry.host}/acme/api:v1.0.0`])).stdout) as { created: string };
+    expect(config.created).toBe(created);
 
     // Not reproducible, so never rebuilt: the tag carries this commit and version, and is reused.
     const again = await runCli(['publish', 'api/v1.0.0', '--manifest', manifestPath, '--json'], { cwd: ws.repo.dir, env });

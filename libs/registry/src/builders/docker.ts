@@ -37,7 +37,15 @@ export interface DockerBuildOptions {
   /** `linux/amd64`, `linux/arm64`, …; omitted → the engine's default platform. */
   platforms?: readonly string[];
   labels?: Readonly<Record<string, string>>;
+  /** Manifest annotations (`--annotation`; buildx ≥ 0.12, podman, buildah). */
+  annotations?: Readonly<Record<string, string>>;
   buildArgs?: Readonly<Record<string, string>>;
+  /**
+   * Seconds since the epoch for the image's `created` (pass the commit time): podman/buildah
+   * `--timestamp` (also every file's mtime, so the build is repeatable), buildx the
+   * `SOURCE_DATE_EPOCH` build argument. Omitted: the engine's clock.
+   */
+  sourceDateEpoch?: number;
   /** Which engine builds; default: detected (`detectBuildEngine`). */
   engine?: BuildEngine;
   /** The engine's program; default its name, found on PATH. */
@@ -80,18 +88,28 @@ function checkTags(options: Pick<DockerBuildOptions, 'image' | 'tags'>): void {
   }
 }
 
-/** `--build-arg` and `--label` pairs, sorted by name. */
-function buildFlags(options: Pick<DockerBuildOptions, 'buildArgs' | 'labels'>): string[] {
+/** `--build-arg`, `--label` and `--annotation` pairs, each sorted by name. */
+function buildFlags(options: Pick<DockerBuildOptions, 'buildArgs' | 'labels' | 'annotations'>): string[] {
   const args: string[] = [];
   for (const [name, value] of sortedEntries(options.buildArgs)) args.push('--build-arg', `${name}=${value}`);
   for (const [name, value] of sortedEntries(options.labels)) args.push('--label', `${name}=${value}`);
+  for (const [name, value] of sortedEntries(options.annotations)) args.push('--annotation', `${name}=${value}`);
   return args;
+}
+
+function checkEpoch(options: Pick<DockerBuildOptions, 'sourceDateEpoch' | 'image'>): void {
+  const epoch = options.sourceDateEpoch;
+  if (epoch !== undefined && !(Number.isSafeInteger(epoch) && epoch >= 0)) {
+    throw new BuildError('docker', 'E_BUILD_INPUT', `sourceDateEpoch for ${options.image} must be whole seconds since 1970, got ${epoch}`);
+  }
 }
 
 /** The arguments after `docker`, in a stable order (labels and build args sorted by name). */
 export function dockerBuildArgs(options: DockerBuildOptions, metadataFile: string): string[] {
   checkTags(options);
+  checkEpoch(options);
   const args = ['buildx', 'build', '--push', '--metadata-file', metadataFile];
+  if (options.sourceDateEpoch !== undefined) args.push('--build-arg', `SOURCE_DATE_EPOCH=${options.sourceDateEpoch}`);
   if (options.dockerfile !== undefined) args.push('--file', options.dockerfile);
   if (options.platforms && options.platforms.length > 0) args.push('--platform', options.platforms.join(','));
   args.push(...buildFlags(options));
@@ -124,7 +142,9 @@ export function ociEngineArgs(options: OciEngineArgsOptions): OciEngineCommands 
   checkTags(options);
   const multi = (options.platforms?.length ?? 0) > 1;
   const auth = options.authFile === undefined ? [] : ['--authfile', options.authFile];
+  checkEpoch(options);
   const build = ['build', ...(options.insecurePull ? ['--tls-verify=false'] : []), ...auth];
+  if (options.sourceDateEpoch !== undefined) build.push('--timestamp', String(options.sourceDateEpoch));
   if (options.dockerfile !== undefined) build.push('--file', options.dockerfile);
   if (options.platforms && options.platforms.length > 0) build.push('--platform', options.platforms.join(','));
   build.push(...buildFlags(options), multi ? '--manifest' : '--tag', options.localName, options.context);
