@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildahSandbox, makeTestImage, writeTestLayout } from '@slipway/testing';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -10,6 +11,17 @@ import { runCli } from '../../test/run-cli.js';
 // build.type "docker" through the CLI with a real engine (buildah from Debian, chroot isolation,
 // vfs storage in a private folder). skopeo, reading the registry, judges the digest publish reports
 // and records.
+
+/** Whether a process runs (a zombie nobody reaped, as in a container without init, does not). */
+async function alive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+}
 
 async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -98,6 +110,27 @@ describe('slipway publish with build.type "docker"', () => {
     expect(error.message).toContain('STEP 1/2: RUN ./configure');
     expect(error.message).toContain('"timeout" in services.api.build');
     expect(run.stderr).toContain('building api with buildah (SLIPWAY_BUILD_ENGINE)');
+    expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual([]);
+  });
+
+  it('slipway stopped by a signal (a cancelled CI job) stops the engine and every process it started', async () => {
+    const bin = await tempDir('slipway-bin-');
+    const pids = join(bin, 'pids');
+    // An engine that starts a helper and hangs; both pids are written once it runs.
+    await writeFile(join(bin, 'buildah'), `#!/bin/sh\nsleep 300 &\necho "$$ $!" > ${JSON.stringify(pids)}.tmp\nmv ${JSON.stringify(pids)}.tmp ${JSON.stringify(pids)}\nexec sleep 300\n`);
+    await chmod(join(bin, 'buildah'), 0o755);
+    const ws = await dockerWorkspace({}, { 'apps/api/Dockerfile': 'FROM scratch\nCOPY server.js /server.js\n' });
+    await ws.tagRelease('api/v1.0.0');
+    const env = { ...ws.env, PATH: `${bin}:${ws.env['PATH'] ?? ''}`, SLIPWAY_BUILD_ENGINE: 'buildah' };
+
+    // Its own process, so the signal is real (the in-process runCli cannot be signalled).
+    const cli = execa(process.execPath, [fileURLToPath(new URL('../../bin/slipway.js', import.meta.url)), 'publish', 'api/v1.0.0'], { cwd: ws.repo.dir, env, extendEnv: false, reject: false });
+    await expect.poll(() => readFile(pids, 'utf8').catch(() => ''), { timeout: 30_000, interval: 100 }).not.toBe('');
+    const [engine, helper] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number);
+    cli.kill('SIGTERM');
+    const result = await cli;
+    expect(result.signal ?? result.exitCode, result.stderr).toBe('SIGTERM');
+    for (const pid of [engine, helper]) await expect.poll(() => alive(pid ?? 0), { timeout: 5000 }).toBe(false);
     expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual([]);
   });
 

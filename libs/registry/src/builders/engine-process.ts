@@ -32,6 +32,7 @@ export interface RunOptions {
 export type CommandRunner = (file: string, args: readonly string[], options?: RunOptions) => Promise<CommandResult>;
 
 export const OUTPUT_TAIL_BYTES = 64 * 1024;
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Between SIGTERM and SIGKILL: time for an engine to remove its temporary containers. */
 const KILL_GRACE_MS = 3000;
 
@@ -71,12 +72,25 @@ export const processRunner: CommandRunner = (file, args, options = {}) =>
     // If slipway itself exits (an error elsewhere, process.exit), the engine must not outlive it.
     const onExit = () => killGroup('SIGKILL');
     process.once('exit', onExit);
+    // Nor when slipway is stopped by a signal (Ctrl-C, a cancelled CI job): the engine's group does
+    // not get the terminal's or the runner's signal, so pass it on, then let it stop slipway as it
+    // would have (re-raised once no handler of ours is left).
+    const onSignal = (signal: NodeJS.Signals) => {
+      killGroup(signal);
+      removeSignalHandlers();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    const removeSignalHandlers = () => {
+      for (const signal of FORWARDED_SIGNALS) process.removeListener(signal, onSignal);
+    };
+    for (const signal of FORWARDED_SIGNALS) process.once(signal, onSignal);
     const timers: NodeJS.Timeout[] = [];
     const finish = (exitCode: number) => {
       if (settled) return;
       settled = true;
       for (const timer of timers) clearTimeout(timer);
       process.removeListener('exit', onExit);
+      removeSignalHandlers();
       resolve({ exitCode, stdout: out.text(), stderr: err.text(), output: both.text(), ...(timedOut ? { timedOut } : {}) });
     };
     if (options.timeoutMs !== undefined) {
@@ -101,6 +115,7 @@ export const processRunner: CommandRunner = (file, args, options = {}) =>
       settled = true;
       for (const timer of timers) clearTimeout(timer);
       process.removeListener('exit', onExit);
+      removeSignalHandlers();
       reject(error);
     });
     child.once('close', (code, signal) => {
