@@ -80,7 +80,7 @@ async function buildLayer(
   const tree = await ws.git().committedTree({ commit, path: build.dir });
   let from: LayerBuildOptions['from'] = 'scratch';
   if (build.from !== 'scratch') {
-    const base = ws.registry(build.from);
+    const base = await ws.registry(build.from);
     const reference = base.ref.digest ?? base.ref.tag;
     if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
     from = { registry: base.registry, repository: base.ref.repository, reference, name: build.from };
@@ -118,7 +118,7 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
 
 async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: string | undefined): Promise<ArtifactResult> {
   const { service, commit, tagSet, log } = request;
-  const { registry, ref } = ws.registry(service.image);
+  const { registry, ref } = await ws.registry(service.image);
   const repository = ref.repository;
   const primary = tagSet.immutable[0] ?? tagSet.tags[0];
   if (primary === undefined) throw new UsageError(`no image tags to publish for ${service.name}`);
@@ -200,7 +200,7 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
       digest = located.digest;
       if (request.dryRun) action = 'planned';
       else {
-        const source = ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
+        const source = await ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
         await copyImage({
           from: { registry: source.registry, repository: located.image.repository, reference: located.digest },
           to: { registry, repository, tags: tagSet.immutable },

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { GitError, InvalidRefError, RefNotFoundError } from './errors.js';
 import { redact } from '@slipway/redact';
 
@@ -20,10 +19,17 @@ export type GitRunner = (args: readonly string[], options?: { okStatus?: readonl
 // would hang a CI job, so they are off.
 const FORCED_ENV = { LC_ALL: 'C', LANG: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0' };
 
+/**
+ * execa, loaded on the first git command rather than with this module: a CLI command that reads
+ * services.json but runs no git (`slipway tag inspect`) then never parses it at start.
+ */
+const loadExeca = async () => (await import('execa')).execa;
+
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
 export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): GitRunner {
   return async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
+    const execa = await loadExeca();
     const result = await execa('git', args, {
       cwd,
       env: { ...env, ...FORCED_ENV },
@@ -59,6 +65,7 @@ export function createRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): Gi
 export function createBatchRunner({ cwd, env = {}, secrets = [] }: RunGitOptions): (args: readonly string[], input: string) => Promise<Uint8Array> {
   return async (args, input) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
+    const execa = await loadExeca();
     const result = await execa('git', args, { cwd, env: { ...env, ...FORCED_ENV }, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
     if (result.exitCode === undefined) {
       const reason = redact(result.shortMessage ?? 'git did not start', secrets);
