@@ -260,7 +260,7 @@ export async function resolveVersion(ws: Workspace, service: ResolvedService, ve
   } catch (error) {
     // Imported here, not at the top: `history` reads this module and opens no registry, and a
     // static import of the registry library would put its client on that command's start.
-    const { isNotFound } = await import('@slipway/registry');
+    const { isNotFound } = await import('./adapters/registry-open.js');
     if (!isNotFound(error)) throw error;
   }
   if (!descriptor) {

@@ -79,7 +79,7 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
         );
       }
       // Octokit and its plugins load here, on the first command that talks to GitHub.
-      return (github = import('@slipway/github').then(({ createGitHub }) =>
+      return (github = import('./adapters/github-open.js').then(({ createGitHub }) =>
         createGitHub({ repository, token, ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}) }),
       ));
     },

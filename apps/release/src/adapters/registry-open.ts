@@ -3,6 +3,7 @@ import {
   OCI_LAYOUT_PREFIX,
   createRegistryClient,
   defaultCredentials,
+  isNotFound,
   openOciLayout,
   parseImageRef,
   type CredentialSource,
@@ -23,6 +24,9 @@ import type { Env } from '../context.js';
  * transport and the layout store load only when a command opens a registry
  * (apps/release/src/start-path.test.ts checks the chunk graph).
  */
+/** For modules that load this one lazily and need to tell a registry's "not found" from other failures. */
+export { isNotFound };
+
 export function openRegistries(options: { root: string; insecureRegistries: readonly string[]; env: Env }): (image: string) => { registry: Registry; ref: ImageRef } {
   const registries = new Map<string, Registry>();
   let credentials: CredentialSource | undefined;
