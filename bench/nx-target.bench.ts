@@ -55,33 +55,41 @@ try {
   // (Here node_modules is a link to this repository's, so the path is the real one of apps/release/bin.)
   if (!/^node \S+\/bin\/slipway\.js check /.test(checkCommand)) throw new Error(`release-check runs "${checkCommand}", not the installed bin with node`);
 
-  const cases: Array<[string, string, string[]]> = [
-    ['nx run release:noop (floor)', nx, ['run', 'release:noop', '--outputStyle=static']],
-    ['nx run release:node-e0 (nx:run-commands of `node -e 0`)', nx, ['run', 'release:node-e0', '--outputStyle=static']],
-    [`nx run release:${service} -- --dry-run`, nx, ['run', `release:${service}`, '--outputStyle=static', '--', '--dry-run']],
-    [`nx run ${service}:release-check`, nx, ['run', `${service}:release-check`, '--outputStyle=static']],
-    [`slipway release ${service} --dry-run (no Nx)`, bin, ['release', service, '--dry-run']],
-    [`slipway check ${service} (no Nx)`, bin, ['check', service]],
+  // [name, script, args, extra env, the floor it is measured against]
+  const FLOOR = 'nx run release:noop (floor)';
+  const FLOOR_IN_PROCESS = 'nx run release:noop, NX_ISOLATE_PLUGINS=false (floor)';
+  const inProcess = { NX_ISOLATE_PLUGINS: 'false' };
+  const cases: Array<[string, string, string[], Record<string, string>, string]> = [
+    [FLOOR, nx, ['run', 'release:noop', '--outputStyle=static'], {}, FLOOR],
+    ['nx run release:node-e0 (nx:run-commands of `node -e 0`)', nx, ['run', 'release:node-e0', '--outputStyle=static'], {}, FLOOR],
+    [`nx run release:${service} -- --dry-run`, nx, ['run', `release:${service}`, '--outputStyle=static', '--', '--dry-run'], {}, FLOOR],
+    [`nx run ${service}:release-check`, nx, ['run', `${service}:release-check`, '--outputStyle=static'], {}, FLOOR],
+    // Nx starts one worker process per plugin on every graph computation; in-process plugins skip that.
+    [FLOOR_IN_PROCESS, nx, ['run', 'release:noop', '--outputStyle=static'], inProcess, FLOOR_IN_PROCESS],
+    [`nx run release:${service} -- --dry-run, NX_ISOLATE_PLUGINS=false`, nx, ['run', `release:${service}`, '--outputStyle=static', '--', '--dry-run'], inProcess, FLOOR_IN_PROCESS],
+    [`nx run ${service}:release-check, NX_ISOLATE_PLUGINS=false`, nx, ['run', `${service}:release-check`, '--outputStyle=static'], inProcess, FLOOR_IN_PROCESS],
+    [`slipway release ${service} --dry-run (no Nx)`, bin, ['release', service, '--dry-run'], {}, FLOOR],
+    [`slipway check ${service} (no Nx)`, bin, ['check', service], {}, FLOOR],
   ];
   const ms = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   const load: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
     load.push(loadavg()[0] ?? NaN);
-    for (const [name, script, args] of cases) {
+    for (const [name, script, args, extra] of cases) {
       const start = performance.now();
-      const done = await execa(process.execPath, [script, ...args], { cwd: repo.dir, env, extendEnv: false, reject: false });
+      const done = await execa(process.execPath, [script, ...args], { cwd: repo.dir, env: { ...env, ...extra }, extendEnv: false, reject: false });
       const took = performance.now() - start;
       if (done.exitCode !== 0) throw new Error(`${name} failed (exit ${done.exitCode}):\n${done.stdout}\n${done.stderr}`);
       if (i > 0) ms.get(name)?.push(took); // the first round computes Nx's graph and warms caches
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-  const floor = median(ms.get(cases[0]?.[0] ?? '') ?? []);
   process.stdout.write(
     `node ${process.version}, ${services} services, ${runs} interleaved runs, median wall time, NX_DAEMON=false; 1-minute load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)}\n\n| what | ms | × floor |\n|---|---|---|\n`,
   );
-  for (const [name] of cases) {
+  for (const [name, , , , floorName] of cases) {
     const m = median(ms.get(name) ?? []);
+    const floor = median(ms.get(floorName) ?? []);
     process.stdout.write(`| ${name} | ${m.toFixed(0)} | ${(m / floor).toFixed(2)} |\n`);
   }
 } finally {
