@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -59,7 +59,9 @@ async function main(): Promise<void> {
 
     const samples: Record<'floor' | 'slipway' | 'umoci', Sample[]> = { floor: [], slipway: [], umoci: [] };
     let layerBytes = 0;
+    const load: number[] = [];
     for (let run = 0; run < runs; run++) {
+      load.push(loadavg()[0] ?? NaN);
       samples.floor.push(await timed('sh', ['-c', `git archive ${commit} app | gzip -6 > /dev/null`], repo));
 
       const layout = join(work, `slipway-${run}`);
@@ -79,8 +81,11 @@ async function main(): Promise<void> {
       await rm(umociLayout, { recursive: true, force: true });
     }
 
+    load.push(loadavg()[0] ?? NaN);
     const floor = median(samples.floor.map((s) => s.ms));
-    console.log(`layer: ${(layerBytes / 1024 / 1024).toFixed(1)} MiB compressed; median of ${runs} interleaved runs`);
+    console.log(
+      `layer: ${(layerBytes / 1024 / 1024).toFixed(1)} MiB compressed; median of ${runs} interleaved runs; 1-minute load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} (sampled between runs)`,
+    );
     console.log(`${'path'.padEnd(58)}  ${'wall'.padStart(9)}  ${'× floor'.padStart(8)}  ${'peak RSS'.padStart(10)}`);
     const rows: [string, Sample[]][] = [
       ['floor: git archive | gzip -6 > /dev/null', samples.floor],

@@ -3,8 +3,13 @@
 // the next version.
 //
 //   node --conditions=@slipway/source --import tsx bench/plan.bench.ts [--runs 5] [--nx-runs 1]
-//        [--services 100] [--tags-per-service 100] [--tail 300] [--skip-nx] [--keep]
+//        [--services 100[,300,…]] [--tags-per-service 100] [--tail 300] [--skip-nx] [--keep]
 //        [--only recent|dormant|real-history]
+//
+// --services takes a list (`--services 10,100,300`): the recent and dormant repositories are made
+// and measured once per size, in that order; real-history once, at the first size. Beside the
+// bundled plan each scenario also times its git floor: the two git commands any plan needs, one
+// `for-each-ref` over every tag and one `git log --name-only` over as many commits as the plan read.
 //
 // Two repositories are generated (bench/plan-repo.ts): "recent", where every service released in
 // the last round, and "dormant", where one service last released near the root, so the single git
@@ -40,7 +45,11 @@ const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const runs = option('runs', 5);
 const nxRuns = option('nx-runs', 1);
-const shape = { services: option('services', 100), tagsPerService: option('tags-per-service', 100), tail: option('tail', 300), libs: 10 };
+const serviceCounts = (() => {
+  const at = process.argv.indexOf('--services');
+  return (at < 0 ? '100' : (process.argv[at + 1] ?? '100')).split(',').map(Number);
+})();
+const shape = { services: serviceCounts[0] ?? 100, tagsPerService: option('tags-per-service', 100), tail: option('tail', 300), libs: 10 };
 
 interface PlanJson {
   services: Array<{
@@ -120,6 +129,12 @@ async function cliPlan(entry: string, repo: PlanRepo, label: string, env: Record
   const cpu = /slipway-bench-cpu ([\d.]+) ([\d.]+)/.exec(stderr);
   if (cpu) cpuSamples.set(label, [...(cpuSamples.get(label) ?? []), (Number(cpu[1]) + Number(cpu[2])) * 1000]);
   return JSON.parse(stdout) as PlanJson;
+}
+
+/** What any plan must ask git, and no more: every tag, and the changed files of the commits it reads. */
+async function gitFloor(repo: PlanRepo, commits: number): Promise<void> {
+  await execa('git', ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:unix)', 'refs/tags/'], { cwd: repo.dir, stdout: 'ignore' });
+  await execa('git', ['log', `-n${commits}`, '--name-only', '--format=%x1e%H%x00%P%x00%s', 'HEAD'], { cwd: repo.dir, stdout: 'ignore' });
 }
 
 async function inProcessPlan(repo: PlanRepo): Promise<{ json: PlanJson; cpuMs: number }> {
@@ -211,11 +226,24 @@ async function scenario(name: string, dormant: boolean, root: string, bundled: s
   let plan: PlanJson | undefined;
   if (bundled) {
     const what = 'slipway plan --json (bundled CLI)';
-    await cliPlan(bundled, repo, 'warm-up'); // the page cache, not the plan
-    const { ms, last } = await timed(runs, () => cliPlan(bundled, repo, `${name}:${what}`));
+    const floorWhat = 'git floor: for-each-ref refs/tags + log --name-only over the same commits';
+    const warm = await cliPlan(bundled, repo, 'warm-up'); // the page cache, not the plan
+    // Interleaved with the plan: the same load falls on both.
+    const planMs: number[] = [];
+    const floorMs: number[] = [];
+    let last = warm;
+    for (let i = 0; i < runs; i++) {
+      let start = performance.now();
+      last = await cliPlan(bundled, repo, `${name}:${what}`);
+      planMs.push(performance.now() - start);
+      start = performance.now();
+      await gitFloor(repo, last.history.commits);
+      floorMs.push(performance.now() - start);
+    }
     plan = last;
     const affected = last.services.filter((s) => s.affected).length;
-    row(what, ms, `${last.history.gitLogPasses} git log pass over ${last.history.commits} commits; ${affected} affected`);
+    row(what, planMs, `${(median(planMs) / median(floorMs)).toFixed(1)}× the git floor; ${last.history.gitLogPasses} git log pass over ${last.history.commits} commits; ${affected} affected`);
+    row(floorWhat, floorMs, `${tagCount} tags, ${last.history.commits} commits`);
   } else {
     row('slipway plan --json (bundled CLI)', [], 'skipped: esbuild not importable');
   }
@@ -269,7 +297,9 @@ async function scenario(name: string, dormant: boolean, root: string, bundled: s
   const dirty = (await execa('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir })).stdout.trim();
   const versions = nxVersions(output);
   const notes = [agreement(plan, versions, 'roots'), ...(viaGraph ? [agreement(viaGraph, versions, 'nx graph')] : [])];
-  rows.push({ scenario: name, what: 'nx release version --dry-run', ms: nx.ms, note: `${notes.join('; ')}${dirty ? '; WROTE FILES despite --dry-run' : ''}` });
+  const planMedian = median(rows.find((r) => r.scenario === name && r.what === 'slipway plan --json (bundled CLI)')?.ms ?? []);
+  const faster = Number.isFinite(planMedian) ? `${(median(nx.ms) / planMedian).toFixed(1)}× slipway's bundled plan; ` : '';
+  rows.push({ scenario: name, what: 'nx release version --dry-run', ms: nx.ms, note: `${faster}${notes.join('; ')}${dirty ? '; WROTE FILES despite --dry-run' : ''}` });
 }
 
 async function main(): Promise<void> {
@@ -279,9 +309,13 @@ async function main(): Promise<void> {
     const bundled = await bundle(join(root, 'bundle'));
     const rows: Row[] = [];
     const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-    if (only === undefined || only === 'recent') await scenario('recent', false, root, bundled, rows);
-    if (only === undefined || only === 'dormant') await scenario('dormant', true, root, bundled, rows);
-    if (only === undefined || only === 'real-history') await realHistory(root, rows);
+    for (const [i, services] of serviceCounts.entries()) {
+      shape.services = services;
+      const suffix = serviceCounts.length > 1 ? `-${services}` : '';
+      if (only === undefined || only === 'recent') await scenario(`recent${suffix}`, false, root, bundled, rows);
+      if (only === undefined || only === 'dormant') await scenario(`dormant${suffix}`, true, root, bundled, rows);
+      if (i === 0 && (only === undefined || only === 'real-history')) await realHistory(root, rows);
+    }
 
     const head = ['scenario', 'what', 'median', 'min', 'runs', 'notes'];
     const cells = rows.map((r) => [
@@ -294,7 +328,7 @@ async function main(): Promise<void> {
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
     const line = (c: string[]) => c.map((x, i) => (i === 2 || i === 3 ? x.padStart(widths[i] ?? 0) : x.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-    process.stdout.write(`\nslipway plan vs nx release version: ${shape.services} services × ${shape.tagsPerService} tags, ${shape.tail} unreleased commits\n`);
+    process.stdout.write(`\nslipway plan vs nx release version: ${serviceCounts.join(', ')} services × ${shape.tagsPerService} tags, ${shape.tail} unreleased commits\n`);
     process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on this machine (wall times grow with it)\n\n`);
     process.stdout.write(`${[line(head), ...cells.map(line)].join('\n')}\n`);
   } finally {

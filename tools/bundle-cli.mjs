@@ -7,7 +7,11 @@
 // With --strict (the `prepack` of @slipway/release: a tarball without its bundle has no working
 // `slipway` bin) an error fails the run instead.
 //
-//   node tools/bundle-cli.mjs [--out <dir>] [--entry <file.ts>] [--strict]
+//   node tools/bundle-cli.mjs [--out <dir>] [--entry <file.ts>] [--strict] [--metafile <file.json>]
+//
+// --metafile writes esbuild's metafile (which sources went into which chunk, and which chunk
+// imports which, statically or dynamically), with output names as they sit in <dir>: the test that
+// keeps Octokit and the registry client off small commands reads it (apps/release/src/start-path.test.ts).
 //
 // Writes <dir>/slipway.mjs and <dir>/slipway.inputs.json (default dir: apps/release/dist). The
 // inputs file lists every file the bundle was made from (sources esbuild read, the package.json and
@@ -64,7 +68,7 @@ function packageFiles(file) {
   return found;
 }
 
-async function build(outDir, entry) {
+async function build(outDir, entry, metafileOut) {
   const esbuild = await import('esbuild');
   mkdirSync(outDir, { recursive: true });
   const outFile = join(outDir, BUNDLE);
@@ -150,6 +154,14 @@ async function build(outDir, entry) {
     const chunks = Object.keys(result.metafile.outputs).map((p) => resolve(root, p)).filter((p) => p !== tempOut);
     for (const chunk of chunks) renameSync(chunk, join(outDir, basename(chunk)));
     renameSync(tempOut, outFile);
+    if (metafileOut) {
+      // Output paths as the files are named once moved out of the temporary folder.
+      const named = (p) => basename(resolve(root, p));
+      const outputs = Object.fromEntries(
+        Object.entries(result.metafile.outputs).map(([p, o]) => [named(p), { ...o, imports: o.imports.map((i) => (i.external ? i : { ...i, path: named(i.path) })) }]),
+      );
+      writeAtomically(metafileOut, `${JSON.stringify({ inputs: result.metafile.inputs, outputs })}\n`);
+    }
     removeStaleChunks(outDir, new Set(chunks.map((c) => basename(c))));
     // The bundle's own stat ties this inputs file to this bundle: a bundle from another build
     // (a concurrent install, a half-finished one) never passes for fresh.
@@ -176,9 +188,10 @@ function removeStaleChunks(outDir, current) {
 
 const outDir = argument('out', join(root, 'apps/release/dist'));
 const entry = argument('entry', join(root, 'apps/release/src/main.ts'));
+const metafileOut = argument('metafile', undefined);
 const started = performance.now();
 try {
-  const { outFile, inputs } = await build(outDir, entry);
+  const { outFile, inputs } = await build(outDir, entry, metafileOut);
   if (process.argv.includes('--verbose')) {
     process.stderr.write(`bundled ${pathToFileURL(outFile).pathname} from ${inputs} inputs in ${Math.round(performance.now() - started)} ms\n`);
   }

@@ -93,9 +93,9 @@ export function pullableBaseName(ref: ImageRef): string | undefined {
 }
 
 /** The base of a layer build as the builder reads it; exit 2 when it names no tag or digest. */
-export function layerBase(ws: Workspace, name: string, build: LayerBuild): LayerBuildOptions['from'] {
+export async function layerBase(ws: Workspace, name: string, build: LayerBuild): Promise<LayerBuildOptions['from']> {
   if (build.from === 'scratch') return 'scratch';
-  const base = ws.registry(build.from);
+  const base = await ws.registry(build.from);
   const reference = base.ref.digest ?? base.ref.tag;
   if (reference === undefined) throw new UsageError(`services.${name}.build.from: "${build.from}" needs a tag or digest`);
   const baseName = pullableBaseName(base.ref);
@@ -117,7 +117,7 @@ async function buildLayer(
   log: (message: string) => void,
   spoolDir: string,
 ): Promise<BuiltLayerImages> {
-  const from = layerBase(ws, name, build);
+  const from = await layerBase(ws, name, build);
   const tree = await ws.git().committedTree({ commit, path: build.dir });
   log(`building ${name} from ${build.dir} at ${commit.slice(0, 7)} (layer)`);
   const built = await buildLayerImages({
@@ -166,7 +166,7 @@ export async function publishArtifact(ws: Workspace, request: ArtifactRequest): 
 
 async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: string | undefined): Promise<ArtifactResult> {
   const { service, commit, tagSet, log } = request;
-  const { registry, ref } = ws.registry(service.image);
+  const { registry, ref } = await ws.registry(service.image);
   const repository = ref.repository;
   const primary = tagSet.immutable[0] ?? tagSet.tags[0];
   if (primary === undefined) throw new UsageError(`no image tags to publish for ${service.name}`);
@@ -247,7 +247,7 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
     } else if (build.type === 'prebuilt') {
       const located = await locatePrebuilt({ template: build.from, image, commit, ...(request.version ? { version: request.version } : {}), registry });
       log(`located ${located.ref} → ${located.digest} (prebuilt for ${commit.slice(0, 7)})`);
-      const source = ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
+      const source = await ws.registry(formatImageRef({ registry: located.image.registry, repository: located.image.repository }));
       const from = { registry: source.registry, repository: located.image.repository, reference: located.digest };
       if (request.dryRun) {
         action = 'planned';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatJsonPath } from '@slipway/config';
 
 // The release manifest of CONTRACT §4: computed once by publish, passed by reference to verify,

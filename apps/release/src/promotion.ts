@@ -13,7 +13,6 @@ import {
   readPinned,
   type Pinned,
 } from '@slipway/pins';
-import { isNotFound } from '@slipway/registry';
 import { classifyTag, releaseTag, type TagInfo } from '@slipway/tag';
 import { NotPublishedError, UsageError } from './errors.js';
 import type { PinChange, PinsRepo } from './adapters/pins-repo.js';
@@ -254,11 +253,14 @@ export interface ResolvedVersion extends Described {
  */
 export async function resolveVersion(ws: Workspace, service: ResolvedService, version: string): Promise<ResolvedVersion> {
   const info = releaseTagInfo(ws, service, version);
-  const { registry, ref } = ws.registry(service.image);
+  const { registry, ref } = await ws.registry(service.image);
   let descriptor;
   try {
     descriptor = await registry.resolve(ref.repository, info.name);
   } catch (error) {
+    // Imported here, not at the top: `history` reads this module and opens no registry, and a
+    // static import of the registry library would put its client on that command's start.
+    const { isNotFound } = await import('./adapters/registry-open.js');
     if (!isNotFound(error)) throw error;
   }
   if (!descriptor) {

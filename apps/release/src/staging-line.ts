@@ -134,8 +134,8 @@ interface TagStore {
   lookup(tag: string): Promise<string | undefined>;
 }
 
-function tagStore(ws: Workspace): TagStore {
-  const github = ws.github();
+async function tagStore(ws: Workspace): Promise<TagStore> {
+  const github = await ws.github();
   if (github) return githubStore(github);
   const git = ws.git();
   return {
@@ -201,7 +201,7 @@ async function reserve(
   options: { base: string; commit: string; versionOverride?: string | undefined; dryRun: boolean; log: Log },
 ): Promise<Reservation> {
   const { base, commit, dryRun, log } = options;
-  const store = tagStore(ws);
+  const store = await tagStore(ws);
 
   if (options.versionOverride !== undefined) {
     const version = options.versionOverride;
@@ -358,14 +358,14 @@ export async function stagingPush(
   // Everything knowable offline (a missing build, a base without tag, a template naming a mutable
   // tag, a missing folder) is refused here, before a staging number is reserved.
   await assertBuildable(ws, services, { commit, version: stagingTag(base, 0), building: true });
-  const github = ws.github();
+  const github = await ws.github();
 
   const reservation = await reserve(ws, { base, commit, versionOverride: options.versionOverride, dryRun, log });
   if (!dryRun) crashPoint(ws.env, 'staging:reserve');
   const version = reservation.version;
   const images: StagingImage[] = [];
   for (const service of services) {
-    const { registry, ref } = ws.registry(service.image);
+    const { registry, ref } = await ws.registry(service.image);
     const existing = versionsOf((await listImageTags(registry, ref.repository, service.image, 'empty')) ?? []);
     const tagSet = imageTags({ type: 'staging', version, existing }, { scheme: 'staging-line' });
     const artifact = await publishArtifact(ws, { service, commit, version, tagSet, dryRun, log });
@@ -427,13 +427,13 @@ export async function mainPromote(ws: Workspace, options: { commit: string; dryR
   const base = await stagingBase(ws, pushedCommit);
   const changelog = await readChangelog(ws, pushedCommit, base);
   const services = imageServices(ws);
-  const github = ws.github();
+  const github = await ws.github();
 
   // 1. M: the newest staging build every image has.
   const lines: StagingLine[] = [];
   const missing: string[] = [];
   for (const service of services) {
-    const { registry, ref } = ws.registry(service.image);
+    const { registry, ref } = await ws.registry(service.image);
     const tags = await listImageTags(registry, ref.repository, service.image, 'error');
     if (tags === undefined) {
       missing.push(`${service.image} (the repository does not exist)`);
@@ -465,7 +465,7 @@ export async function mainPromote(ws: Workspace, options: { commit: string; dryR
     digests.set(line, descriptor.digest);
     revisions.push({ image: `${line.service.image}:${from}`, commit: await imageRevision(line.registry, line.repository, descriptor.digest) });
   }
-  const tagCommit = await tagStore(ws).lookup(from);
+  const tagCommit = await (await tagStore(ws)).lookup(from);
   const commits = new Set(revisions.map((r) => r.commit ?? tagCommit));
   if (commits.has(undefined)) {
     const unknown = revisions.filter((r) => r.commit === undefined).map((r) => r.image);

@@ -1,18 +1,10 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { getService, loadConfig, serviceNames, type ResolvedService, type ServicesFile } from '@slipway/config';
 import { createGit, type SourceControl } from '@slipway/git';
-import { createGitHub, type ReleaseHost } from '@slipway/github';
-import {
-  OCI_LAYOUT_PREFIX,
-  createRegistryClient,
-  defaultCredentials,
-  openOciLayout,
-  parseImageRef,
-  type ImageRef,
-  type Registry,
-} from '@slipway/registry';
+import type { ReleaseHost } from '@slipway/github';
+import type { ImageRef, Registry } from '@slipway/registry';
 import { affectingRoots, readProjectGraph, type GraphSource, type ProjectGraph } from './adapters/project-graph.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, Env } from './context.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -26,10 +18,16 @@ export interface Workspace {
   service(name: string): ResolvedService;
   serviceNames(): string[];
   git(): SourceControl;
-  /** The GitHub adapter, or undefined when services.json has no `repository` (git tags only). */
-  github(): ReleaseHost | undefined;
-  /** The registry holding `image` (a reference like `ghcr.io/acme/api` or `oci-layout:dir/api`). */
-  registry(image: string): { registry: Registry; ref: ImageRef };
+  /**
+   * The GitHub adapter, or undefined when services.json has no `repository` (git tags only).
+   * Octokit is loaded on the first call, so commands that never ask do not pay for it at start.
+   */
+  github(): Promise<ReleaseHost | undefined>;
+  /**
+   * The registry holding `image` (a reference like `ghcr.io/acme/api` or `oci-layout:dir/api`).
+   * The registry client is loaded on the first call, like the GitHub adapter.
+   */
+  registry: RegistryFactory;
   /** Folders whose changes affect a service: its `root` or `roots`, or its Nx project and every project it depends on. */
   serviceRoots(name: string): Promise<string[]>;
   projectGraph(): Promise<ProjectGraph>;
@@ -37,29 +35,17 @@ export interface Workspace {
   projectGraphSource(): GraphSource | undefined;
 }
 
-export type RegistryFactory = (image: string) => { registry: Registry; ref: ImageRef };
+export type RegistryFactory = (image: string) => Promise<{ registry: Registry; ref: ImageRef }>;
 
 /**
- * Registries by image reference, one client per host: `oci-layout:<dir>` opens the on-disk store
- * (relative to the workspace root), anything else the OCI distribution client with credentials
- * from the Docker config, credential helpers and GITHUB_TOKEN/GHCR_TOKEN (for ghcr.io, exchanged
- * for a registry token, never sent raw).
+ * Registries by image reference, one client per host (see ./adapters/registry-open.ts). The
+ * registry library loads on the first call, so a command that opens no registry never reads it.
  */
-export function registryFactory(options: { root: string; insecureRegistries: readonly string[]; env: NodeJS.ProcessEnv }): RegistryFactory {
-  const registries = new Map<string, Registry>();
-  const credentials = defaultCredentials({ env: options.env });
-  const open = (host: string): Registry => {
-    if (host.startsWith(OCI_LAYOUT_PREFIX)) {
-      const dir = host.slice(OCI_LAYOUT_PREFIX.length);
-      return openOciLayout(isAbsolute(dir) ? dir : resolve(options.root, dir));
-    }
-    return createRegistryClient({ host, insecure: options.insecureRegistries.includes(host), insecureHosts: options.insecureRegistries, credentials });
-  };
-  return (image) => {
-    const ref = parseImageRef(image);
-    let registry = registries.get(ref.registry);
-    if (!registry) registries.set(ref.registry, (registry = open(ref.registry)));
-    return { registry, ref };
+export function registryFactory(options: { root: string; insecureRegistries: readonly string[]; env: Env }): RegistryFactory {
+  let opened: Promise<(image: string) => { registry: Registry; ref: ImageRef }> | undefined;
+  return async (image) => {
+    opened ??= import('./adapters/registry-open.js').then(({ openRegistries }) => openRegistries(options));
+    return (await opened)(image);
   };
 }
 
@@ -67,7 +53,7 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
   const { root, config } = await loadConfig({ cwd: ctx.cwd === undefined ? undefined : resolve(ctx.processCwd, ctx.cwd), start: ctx.processCwd });
   const env = ctx.env;
   let git: SourceControl | undefined;
-  let github: ReleaseHost | undefined | null = null;
+  let github: Promise<ReleaseHost | undefined> | undefined;
   let graph: Promise<ProjectGraph> | undefined;
   let graphSource: GraphSource | undefined;
   const registry = registryFactory({ root, insecureRegistries: config.insecureRegistries, env });
@@ -80,15 +66,22 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
     serviceNames: () => serviceNames(config),
     git: () => (git ??= createGit({ cwd: root, env })),
     github() {
-      if (github !== null) return github;
-      if (!config.repository) return (github = undefined);
+      if (github) return github;
+      const repository = config.repository;
+      if (!repository) return (github = Promise.resolve(undefined));
       const token = env['GITHUB_TOKEN'] ?? env['GH_TOKEN'];
       if (!token) {
-        throw new UsageError(
-          `services.json sets "repository": "${config.repository}", so GitHub releases need a token: set GITHUB_TOKEN (in Actions: env: GITHUB_TOKEN: \${{ secrets.GITHUB_TOKEN }}).`,
+        // Not cached: every call refuses alike.
+        return Promise.reject(
+          new UsageError(
+            `services.json sets "repository": "${repository}", so GitHub releases need a token: set GITHUB_TOKEN (in Actions: env: GITHUB_TOKEN: \${{ secrets.GITHUB_TOKEN }}).`,
+          ),
         );
       }
-      return (github = createGitHub({ repository: config.repository, token, ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}) }));
+      // Octokit and its plugins load here, on the first command that talks to GitHub.
+      return (github = import('./adapters/github-open.js').then(({ createGitHub }) =>
+        createGitHub({ repository, token, ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}) }),
+      ));
     },
     registry,
     projectGraph: () =>

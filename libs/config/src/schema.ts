@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { own } from './json-depth.js';
 
 // The services.json schema of CONTRACT §1. Strict objects everywhere: a typo must fail loudly,

@@ -1,6 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { GitError, InvalidRefError, NonFastForwardError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
 import type { RefTarget } from './errors.js';
 import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.js';
@@ -193,6 +192,7 @@ export function createGit(options: GitOptions): SourceControl {
       const archive = join(dest, '.slipway-export.tar');
       try {
         await run(['archive', '--format=tar', `--output=${archive}`, sha, '--', path]);
+        const { execa } = await import('execa');
         await execa('tar', ['-xf', archive, '-C', dest], { stdin: 'ignore' });
       } catch (error) {
         if (error instanceof GitError) throw error;

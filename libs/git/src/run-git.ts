@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { GitError, GitTimeoutError, InvalidRefError, RefNotFoundError } from './errors.js';
 import { killTree, lowSpeedEnv, remoteArgument, resolveRemoteTimeout, sshEnv, subcommand, talksToRemote } from './remote-limits.js';
 import { redact } from '@slipway/redact';
@@ -33,6 +32,12 @@ function gitEnvironment(env: Record<string, string | undefined>): { seen: Record
   return { seen, env: { ...env, ...lowSpeedEnv(seen), ...FORCED_ENV } };
 }
 
+/**
+ * execa, loaded on the first git command rather than with this module: a CLI command that reads
+ * services.json but runs no git (`slipway tag inspect`) then never parses it at start.
+ */
+const loadExeca = async () => (await import('execa')).execa;
+
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
 export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeoutMs }: RunGitOptions): GitRunner {
   const { seen, env } = gitEnvironment(given);
@@ -45,7 +50,7 @@ export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeout
     ...(await (ssh ??= (async () => {
       const configured =
         seen['GIT_SSH_COMMAND'] === undefined && seen['GIT_SSH'] === undefined
-          ? await execa('git', ['config', '--get', 'core.sshCommand'], { cwd, env, stdin: 'ignore', reject: false })
+          ? await (await loadExeca())('git', ['config', '--get', 'core.sshCommand'], { cwd, env, stdin: 'ignore', reject: false })
           : undefined;
       return sshEnv(seen, configured?.exitCode === 0 ? String(configured.stdout).trim() || undefined : undefined);
     })())),
@@ -57,12 +62,13 @@ export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeout
     if (name === undefined) return 'the remote';
     if (subcommand(args).name === 'clone' || /[:/\\]/.test(name)) return redact(name, secrets);
     const push = subcommand(args).name === 'push' ? ['--push'] : [];
-    const url = await execa('git', ['remote', 'get-url', ...push, name], { cwd, env, stdin: 'ignore', reject: false });
+    const url = await (await loadExeca())('git', ['remote', 'get-url', ...push, name], { cwd, env, stdin: 'ignore', reject: false });
     return url.exitCode === 0 ? `${name} (${redact(String(url.stdout).trim(), secrets)})` : name;
   }
 
   return async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
+    const execa = await loadExeca();
     const remote = talksToRemote(args);
     const subprocess = execa('git', args, {
       cwd,
@@ -116,6 +122,7 @@ export function createBatchRunner({ cwd, env: given = {}, secrets = [] }: RunGit
   const { env } = gitEnvironment(given);
   return async (args, input) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
+    const execa = await loadExeca();
     const result = await execa('git', args, { cwd, env, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
     if (result.exitCode === undefined) {
       const reason = redact(result.shortMessage ?? 'git did not start', secrets);

@@ -21,6 +21,7 @@ const SERVICES_FILE = 'services.json';
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 // Targets Nx infers on the release project itself; a service of that name gets `release-<name>`.
 const RESERVED_TARGETS = new Set(['build', 'typecheck', 'test', 'lint', 'release-check']);
+const FALLBACK_COMMAND = 'npx --no-install slipway';
 
 /**
  * @typedef {{ releaseProject?: string, checkTargetName?: string, command?: string }} SlipwayPluginOptions
@@ -68,7 +69,10 @@ function projectNameOf(workspaceRoot, file) {
 
 /**
  * How targets start the CLI: the workspace's installed `slipway` bin run by node directly (npx
- * would spend a few hundred milliseconds finding it on every run), else `npx slipway`.
+ * would spend a few hundred milliseconds finding it on every run). Only when @slipway/release does
+ * not resolve from the workspace root: `npx --no-install slipway`, which finds a bin npx can see
+ * and otherwise fails, rather than download the unrelated npm package that happens to be named
+ * `slipway` (the CLI's package is @slipway/release).
  * @param {string} workspaceRoot
  */
 export function slipwayCommand(workspaceRoot) {
@@ -77,11 +81,11 @@ export function slipwayCommand(workspaceRoot) {
     // Where the CLI is installed, not an import of it: the plugin never loads the CLI's code.
     // eslint-disable-next-line @nx/enforce-module-boundaries
     const bin = join(dirname(require.resolve('@slipway/release/package.json')), 'bin', 'slipway.js');
-    if (!existsSync(bin)) return 'npx slipway';
+    if (!existsSync(bin)) return FALLBACK_COMMAND;
     const path = relative(workspaceRoot, bin).split(sep).join('/');
     return `node ${/\s/.test(path) ? JSON.stringify(path) : path}`;
   } catch {
-    return 'npx slipway';
+    return FALLBACK_COMMAND;
   }
 }
 
@@ -94,6 +98,9 @@ function runTarget(shell, description) {
   return {
     executor: 'nx:run-commands',
     options: { command: shell, cwd: '{workspaceRoot}' },
+    // Never cached, so no `inputs` either: `release` writes tags and releases, and `check` asks
+    // origin whether the next tag is already taken (git ls-remote), which no Nx input can capture;
+    // a cache hit could pass a check that would fail now.
     cache: false,
     metadata: { description, technologies: ['slipway'] },
   };

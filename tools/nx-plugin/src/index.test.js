@@ -36,16 +36,16 @@ it('matches services.json and every project file', () => {
 it('infers one release target per service and release-check on each service project', async () => {
   const nodes = await infer({ services: { api: { project: 'api' }, vault: { project: 'vault' } } });
   expect(Object.keys(nodes['apps/release'].targets)).toEqual(['api', 'vault']);
-  expect(nodes['apps/release'].targets.api.options.command).toBe('npx slipway release api');
-  expect(nodes['apps/api'].targets['release-check'].options.command).toBe('npx slipway check api');
-  expect(nodes['apps/vault'].targets['release-check'].options.command).toBe('npx slipway check vault');
+  expect(nodes['apps/release'].targets.api.options.command).toBe('npx --no-install slipway release api');
+  expect(nodes['apps/api'].targets['release-check'].options.command).toBe('npx --no-install slipway check api');
+  expect(nodes['apps/vault'].targets['release-check'].options.command).toBe('npx --no-install slipway check vault');
   expect(nodes['libs/shared']).toBeUndefined();
 });
 
 it('adding a service to services.json adds its targets with no other edit', async () => {
   const nodes = await infer({ services: { api: {}, vault: {}, shared: { project: 'shared' } } });
   expect(Object.keys(nodes['apps/release'].targets)).toEqual(['api', 'vault', 'shared']);
-  expect(nodes['libs/shared'].targets['release-check'].options.command).toBe('npx slipway check shared');
+  expect(nodes['libs/shared'].targets['release-check'].options.command).toBe('npx --no-install slipway check shared');
 });
 
 it('gives a service named like a built-in target a prefixed target', async () => {

@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { SourceControl } from '@slipway/git';
-import { execa } from 'execa';
 import { ensureCacheRoot } from '../cache-root.js';
 import type { Env } from '../context.js';
 
@@ -216,6 +215,8 @@ async function runNx(workspaceRoot: string, args: readonly string[], what: strin
   }
   const data = await mkdtemp(join(tmpdir(), 'slipway-nx-data-'));
   try {
+    // Loaded here: most commands never ask Nx, and execa is a large part of a start.
+    const { execa } = await import('execa');
     const { stdout } = await execa(process.execPath, [bin, ...args], {
       cwd: workspaceRoot,
       env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_WORKSPACE_DATA_DIRECTORY: data },

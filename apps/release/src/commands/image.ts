@@ -29,7 +29,7 @@ function reference(ref: ImageRef, text: string, what: string): string {
 
 export const imageResolve: Handler = async ({ args }, ctx) => {
   const text = String(args['ref']);
-  const { registry, ref } = (await registries(ctx))(text);
+  const { registry, ref } = await (await registries(ctx))(text);
   const descriptor = await registry.resolve(ref.repository, reference(ref, text, 'the reference'));
   if (!descriptor) {
     throw new VerificationError('E_REGISTRY_NOT_FOUND', `${text}: not found in ${ref.registry}/${ref.repository}`);
@@ -40,7 +40,7 @@ export const imageResolve: Handler = async ({ args }, ctx) => {
 
 export const imageTags: Handler = async ({ args }, ctx) => {
   const text = String(args['repo']);
-  const { registry, ref } = (await registries(ctx))(text);
+  const { registry, ref } = await (await registries(ctx))(text);
   if (ref.tag !== undefined || ref.digest !== undefined) throw new UsageError(`"${text}" is a repository, without :tag or @digest`);
   const tags = await registry.listTags(ref.repository);
   return { data: { repository: text, tags }, human: tags.join('\n') };
@@ -49,14 +49,14 @@ export const imageTags: Handler = async ({ args }, ctx) => {
 export const imageCopy: Handler = async ({ args }, ctx) => {
   const open = await registries(ctx);
   const srcText = String(args['src']);
-  const src = open(srcText);
+  const src = await open(srcText);
   const sourceReference = reference(src.ref, srcText, 'the source');
 
   // Group destinations by registry and repository: one copy target each, so an index is copied
   // once per repository and then tagged.
   const targets = new Map<string, CopyTarget & { text: string[] }>();
   for (const text of (args['dst'] as string[] | undefined) ?? []) {
-    const { registry, ref } = open(text);
+    const { registry, ref } = await open(text);
     if (ref.digest !== undefined) throw new UsageError(`destination "${text}": name a tag, not a digest (the digest is the source's)`);
     if (ref.tag === undefined) throw new UsageError(`destination "${text}" names no tag`);
     const key = `${ref.registry}/${ref.repository}`;

@@ -142,7 +142,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
 
   // 6. GitHub release: prerelease from the tag; an existing identical release is fine.
   let release: PublishResult['release'] = null;
-  const github = ws.github();
+  const github = await ws.github();
   const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
   const notes = await releaseNotes(ws, info, commit, info.service === null ? undefined : services[0]);
   const body = [

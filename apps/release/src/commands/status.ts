@@ -74,7 +74,7 @@ export const status: Handler = async ({ args }, ctx) => {
     if (!answer) {
       answer = (async () => {
         try {
-          const { registry, ref } = ws.registry(image);
+          const { registry, ref } = await ws.registry(image);
           return { digest: (await registry.resolve(ref.repository, tag))?.digest ?? null };
         } catch (error) {
           if (isNotFound(error)) return { digest: null };

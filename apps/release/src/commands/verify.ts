@@ -45,7 +45,7 @@ async function verifyManifest(ws: Workspace, manifest: ReleaseManifest): Promise
     return [await verifyNpm(ws, manifest.image.slice(NPM_PREFIX.length), manifest.version, { digest: manifest.digest })];
   }
   const checks: Check[] = [];
-  const { registry, ref } = ws.registry(manifest.image);
+  const { registry, ref } = await ws.registry(manifest.image);
   for (const tag of manifest.tags) {
     const resolved = await registry.resolve(ref.repository, tag);
     checks.push({
@@ -84,7 +84,7 @@ export const verify: Handler = async ({ args, options }, ctx) => {
         checks.push(await verifyNpm(ws, await npmPackageName(ws, service.name, commit), info.version ?? '', { commit }));
         continue;
       }
-      const { registry, ref } = ws.registry(service.image);
+      const { registry, ref } = await ws.registry(service.image);
       const resolved = await registry.resolve(ref.repository, info.name);
       const revision = resolved ? await imageRevision(registry, ref.repository, resolved.digest) : undefined;
       checks.push({
@@ -95,7 +95,7 @@ export const verify: Handler = async ({ args, options }, ctx) => {
     }
   }
 
-  const github = ws.github();
+  const github = await ws.github();
   if (github) {
     const release = await github.getReleaseByTag(tag);
     checks.push({ check: `GitHub release ${tag}`, ok: release !== undefined, detail: release ? release.url : 'missing' });

@@ -102,7 +102,7 @@ export async function baseFindings(ws: Workspace, service: ResolvedService): Pro
   try {
     const ref = parseImageRef(build.from);
     if (ref.tag === undefined && ref.digest === undefined) return [];
-    from = layerBase(ws, service.name, build);
+    from = await layerBase(ws, service.name, build);
   } catch {
     return []; // E_CHECK_LAYER_FROM already says what is wrong with it
   }

@@ -27,6 +27,7 @@ export interface Job {
   outputs?: Record<string, string>;
   strategy?: { 'fail-fast'?: boolean; matrix?: string | { include?: Record<string, string>[] } };
   permissions?: Record<string, string>;
+  env?: Record<string, string>;
   steps: Step[];
 }
 

@@ -120,6 +120,13 @@ describe('conventions', () => {
     expect(workflow.jobs['affected']?.steps.some((s) => s.run?.includes('slipway affected') && s.run.includes('--json'))).toBe(true);
   });
 
+  it('the PR gate runs Nx as measured in bench/nx-target.bench.ts: no daemon, plugins in process, through the inferred release-check target', () => {
+    const workflow = readWorkflow(workflowFiles().find((f) => f.endsWith('pr.yml')) ?? '');
+    const job = workflow.jobs['release-check'];
+    expect(job?.env).toMatchObject({ NX_DAEMON: 'false', NX_ISOLATE_PLUGINS: 'false' });
+    expect(job?.steps.at(-1)?.run).toBe('npx nx affected -t release-check');
+  });
+
   it('promotion waits for the target Environment and passes who approved it to --approved-by', () => {
     const workflow = readWorkflow(workflowFiles().find((f) => f.endsWith('promote.yml')) ?? '');
     const job = workflow.jobs['promote'];

@@ -1,0 +1,78 @@
+// A prototype (issue 19, goal 1), not wired into the layer builder: gzip on several threads with
+// bytes that depend only on the input, the level and the block size — pigz's independent-block
+// scheme. The input is cut into blocks of exactly `blockBytes` (however it arrives), each block is
+// deflated on its own (no dictionary from the block before) on libuv's thread pool, every block
+// but the last ends with a full flush (which byte-aligns it with an empty stored block and marks
+// no final block), the last with Z_FINISH, and the raw deflate pieces are written in order between
+// one fixed gzip header and the trailer (CRC-32 and length of the whole input, RFC 1952).
+//
+// So the output is one ordinary gzip member any gunzip reads, and it is the same on every run and
+// at any concurrency. It is NOT the bytes of a single zlib stream (createGzip / gzipSync) on the
+// same input: switching a builder to it changes the digest of every layer, once.
+import { promisify } from 'node:util';
+import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
+
+const deflateRawAsync = promisify<Uint8Array, ZlibOptions, Buffer>(deflateRaw);
+
+export interface ParallelGzipOptions {
+  /** zlib level; 6, as REPRODUCIBLE_GZIP_LEVEL. */
+  level?: number;
+  /** Uncompressed bytes per independently deflated block; part of what fixes the output bytes. */
+  blockBytes?: number;
+  /** Blocks being deflated at once (each on a libuv pool thread; the pool has 4 by default). */
+  concurrency?: number;
+}
+
+export const PARALLEL_GZIP_BLOCK_BYTES = 1024 * 1024;
+
+// ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=3 (Unix): the same header gzipReproducible writes.
+const HEADER = Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03);
+
+/** Gzip `source` as independent blocks deflated in parallel, in order; see the file comment. */
+export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: ParallelGzipOptions = {}): AsyncGenerator<Uint8Array> {
+  const level = options.level ?? 6;
+  const blockBytes = options.blockBytes ?? PARALLEL_GZIP_BLOCK_BYTES;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  if (!Number.isInteger(blockBytes) || blockBytes < 1) throw new RangeError(`blockBytes must be a positive integer, not ${blockBytes}`);
+
+  let crc = 0;
+  let length = 0;
+  const inFlight: Array<Promise<Buffer>> = [];
+  const deflate = (block: Uint8Array, last: boolean) => {
+    const piece = deflateRawAsync(block, { level, ...(last ? {} : { finishFlush: constants.Z_FULL_FLUSH }) });
+    // Awaited in order below; this only keeps a failure behind an earlier one from going unhandled.
+    piece.catch(() => undefined);
+    return piece;
+  };
+
+  yield HEADER;
+  let block = new Uint8Array(blockBytes);
+  let filled = 0;
+  for await (const chunk of source) {
+    crc = crc32(chunk, crc);
+    length += chunk.length;
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(blockBytes - filled, chunk.length - at);
+      block.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === blockBytes) {
+        // A full block is not known to be the last until more input (or the end) arrives; a full
+        // flush here and an empty final block at the end keeps the bytes independent of that.
+        inFlight.push(deflate(block, false));
+        block = new Uint8Array(blockBytes);
+        filled = 0;
+        if (inFlight.length >= concurrency) yield await (inFlight.shift() as Promise<Buffer>);
+      }
+    }
+  }
+  inFlight.push(deflate(block.subarray(0, filled), true));
+  while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Buffer>);
+
+  const trailer = new Uint8Array(8);
+  const view = new DataView(trailer.buffer);
+  view.setUint32(0, crc >>> 0, true);
+  view.setUint32(4, length % 2 ** 32, true);
+  yield trailer;
+}
