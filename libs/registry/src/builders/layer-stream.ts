@@ -3,17 +3,16 @@
 // whatever the folder weighs.
 //
 // The bytes are exactly those of writeTar + gzipReproducible on the same entries: the tar is
-// made by the same header code in the same order, and deflate's output does not depend on how
-// its input is split into writes (only on the level, window and memLevel, which match gzipSync's).
+// made by the same header code in the same order, and the block deflate's output does not depend
+// on how its input is split into writes (only on the level and the block size).
 
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { digestHasher } from '../digest.js';
-import { REPRODUCIBLE_GZIP_LEVEL } from '../gzip.js';
 import { sortTarEntries, tarEnd, tarHeader, tarPadding, type TarStreamEntry } from '../tar.js';
 import { BuildError } from './errors.js';
 import type { LayerTree, LayerTreeFile } from './layer-tree.js';
+import { parallelGzip } from './parallel-gzip.js';
 
 export interface StreamedLayer {
   /** sha256 of the gzip bytes: the blob's digest. */
@@ -37,7 +36,6 @@ export interface StreamLayerOptions {
 // Small pieces (headers, small files) are joined into writes of about this size: each write to
 // zlib is a trip to the thread pool.
 const WRITE_BYTES = 256 * 1024;
-const OS_UNIX = 3;
 
 type Sourced = TarStreamEntry & { source?: LayerTreeFile };
 
@@ -103,28 +101,23 @@ export async function streamLayer(options: StreamLayerOptions): Promise<Streamed
 
   const layer = digestHasher();
   let size = 0;
-  async function* pinnedHeader(gz: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  async function* counted(gz: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of gz) {
-      if (size === 0) {
-        // zlib writes MTIME 0 and no FLG bits; pin the OS byte (RFC 1952) as gzipReproducible does.
-        if (chunk.length < 10 || chunk[0] !== 0x1f || chunk[1] !== 0x8b || chunk[3] !== 0 || chunk.readUInt32LE(4) !== 0) {
-          throw new BuildError('layer', 'E_BUILD_OUTPUT', 'zlib produced an unexpected gzip header (FLG or MTIME set); the layer would not be reproducible');
-        }
-        chunk[9] = OS_UNIX;
-      }
       size += chunk.length;
       layer.update(chunk);
       yield chunk;
     }
   }
+  // Deflated in independent blocks on the thread pool (parallel-gzip.ts): both cores compress, and
+  // the bytes are those of gzipReproducible whatever the concurrency.
+  const gzip = (source: AsyncIterable<Uint8Array>) => parallelGzip(source);
 
-  const gzip = createGzip({ level: REPRODUCIBLE_GZIP_LEVEL, chunkSize: 64 * 1024 });
   let bytes: Uint8Array | undefined;
   if (options.spoolFile !== undefined) {
-    await pipeline(tarBytes, gzip, pinnedHeader, createWriteStream(options.spoolFile));
+    await pipeline(tarBytes, gzip, counted, createWriteStream(options.spoolFile));
   } else {
-    const chunks: Buffer[] = [];
-    await pipeline(tarBytes, gzip, pinnedHeader, async (source: AsyncIterable<Buffer>) => {
+    const chunks: Uint8Array[] = [];
+    await pipeline(tarBytes, gzip, counted, async (source: AsyncIterable<Uint8Array>) => {
       for await (const chunk of source) chunks.push(chunk);
     });
     bytes = new Uint8Array(Buffer.concat(chunks, size));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { gzipReproducible } from '../gzip.js';
 import { parallelGzip, type ParallelGzipOptions } from './parallel-gzip.js';
 
 /** `bytes` as an async stream of pieces of the given sizes (cycled), as a file or a pipe delivers them. */
@@ -30,7 +31,17 @@ const text = new TextEncoder().encode(Array.from({ length: 40_000 }, (_, i) => `
 const noise = randomBytes(3 * 64 * 1024 + 123);
 const input = Buffer.concat([text, noise, text.subarray(0, 5000)]);
 
-describe('parallelGzip (prototype, not used by the builders yet)', () => {
+describe('parallelGzip', () => {
+  it('streams exactly the bytes gzipReproducible makes in one call, at block edges too', async () => {
+    for (const length of [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 3 * 64 * 1024, input.length]) {
+      const bytes = input.subarray(0, length);
+      const streamed = await gzip(bytes, [4096, 333], { blockBytes: 64 * 1024, concurrency: 3 });
+      expect(sha(streamed), `${length} bytes`).toBe(sha(gzipReproducible(bytes, 6, 64 * 1024)));
+    }
+    // And with the defaults the builders use.
+    expect(sha(await gzip(input, [70_000], {}))).toBe(sha(gzipReproducible(input)));
+  });
+
   it('gives the same bytes whatever the concurrency and however the input arrives', async () => {
     const options = { blockBytes: 64 * 1024 };
     const reference = await gzip(input, [input.length], { ...options, concurrency: 1 });

@@ -1,21 +1,23 @@
-// A prototype (issue 19, goal 1), not wired into the layer builder: gzip on several threads with
-// bytes that depend only on the input, the level and the block size — pigz's independent-block
-// scheme. The input is cut into blocks of exactly `blockBytes` (however it arrives), each block is
-// deflated on its own (no dictionary from the block before) on libuv's thread pool, every block
-// but the last ends with a full flush (which byte-aligns it with an empty stored block and marks
-// no final block), the last with Z_FINISH, and the raw deflate pieces are written in order between
-// one fixed gzip header and the trailer (CRC-32 and length of the whole input, RFC 1952).
+// Gzip on several threads with bytes that depend only on the input, the level and the block size:
+// pigz's independent-block scheme. The input is cut into blocks of exactly `blockBytes` (however
+// it arrives), each block is deflated on its own (no dictionary from the block before) on libuv's
+// thread pool, every block but the last ends with a full flush (which byte-aligns it with an empty
+// stored block and marks no final block), the last with Z_FINISH, and the raw deflate pieces are
+// written in order between one fixed gzip header and the trailer (CRC-32 and length of the whole
+// input, RFC 1952).
 //
 // So the output is one ordinary gzip member any gunzip reads, and it is the same on every run and
-// at any concurrency. It is NOT the bytes of a single zlib stream (createGzip / gzipSync) on the
-// same input: switching a builder to it changes the digest of every layer, once.
+// at any concurrency; `gzipReproducible` (../gzip.ts) is the same scheme in one synchronous call.
+// Every layer the builders stream is compressed this way (issue 19: one zlib stream kept one core
+// busy and the other idle).
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { GZIP_BLOCK_BYTES, GZIP_HEADER, gzipTrailer, REPRODUCIBLE_GZIP_LEVEL } from '../gzip.js';
 
 const deflateRawAsync = promisify<Uint8Array, ZlibOptions, Buffer>(deflateRaw);
 
 export interface ParallelGzipOptions {
-  /** zlib level; 6, as REPRODUCIBLE_GZIP_LEVEL. */
+  /** zlib level; default REPRODUCIBLE_GZIP_LEVEL. */
   level?: number;
   /** Uncompressed bytes per independently deflated block; part of what fixes the output bytes. */
   blockBytes?: number;
@@ -23,15 +25,11 @@ export interface ParallelGzipOptions {
   concurrency?: number;
 }
 
-export const PARALLEL_GZIP_BLOCK_BYTES = 1024 * 1024;
-
-// ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=3 (Unix): the same header gzipReproducible writes.
-const HEADER = Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03);
 
 /** Gzip `source` as independent blocks deflated in parallel, in order; see the file comment. */
 export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: ParallelGzipOptions = {}): AsyncGenerator<Uint8Array> {
-  const level = options.level ?? 6;
-  const blockBytes = options.blockBytes ?? PARALLEL_GZIP_BLOCK_BYTES;
+  const level = options.level ?? REPRODUCIBLE_GZIP_LEVEL;
+  const blockBytes = options.blockBytes ?? GZIP_BLOCK_BYTES;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   if (!Number.isInteger(blockBytes) || blockBytes < 1) throw new RangeError(`blockBytes must be a positive integer, not ${blockBytes}`);
 
@@ -45,7 +43,7 @@ export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: 
     return piece;
   };
 
-  yield HEADER;
+  yield GZIP_HEADER;
   let block = new Uint8Array(blockBytes);
   let filled = 0;
   for await (const chunk of source) {
@@ -70,9 +68,5 @@ export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: 
   inFlight.push(deflate(block.subarray(0, filled), true));
   while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Buffer>);
 
-  const trailer = new Uint8Array(8);
-  const view = new DataView(trailer.buffer);
-  view.setUint32(0, crc >>> 0, true);
-  view.setUint32(4, length % 2 ** 32, true);
-  yield trailer;
+  yield gzipTrailer(crc, length);
 }
