@@ -377,6 +377,54 @@ describe('streaming blob copies', () => {
     await skopeoPullAll(target, 'acme/api:v1');
   });
 
+  it('gives a registry that refuses streamed bodies chunks of at least its OCI-Chunk-Min-Length, for that blob and every later one', async () => {
+    const target = await registryPeer();
+    const upstream = new URL(target.url);
+    const minChunk = 128 * 1024;
+    const seen: string[] = [];
+    // In front of the registry: one that takes no body in one piece (a PUT with content, a PATCH
+    // without Content-Range) and asks for chunks of at least 128 KiB.
+    const { host } = await serveForTest((req, res) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      const uploading = req.url?.includes('/blobs/uploads/') === true;
+      const refuse = uploading && ((req.method === 'PUT' && req.headers['content-length'] !== '0') || (req.method === 'PATCH' && req.headers['content-range'] === undefined));
+      if (refuse) {
+        req.on('end', () => {
+          const status = req.method === 'PUT' ? 413 : 416;
+          seen.push(`${req.method ?? ''} ${status}`);
+          res.writeHead(status, { 'Content-Length': '0' }).end();
+        });
+        return;
+      }
+      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        const headers = { ...up.headers };
+        if (req.method === 'POST' && up.statusCode === 202) headers['oci-chunk-min-length'] = String(minChunk);
+        res.writeHead(up.statusCode ?? 502, headers);
+        up.pipe(res);
+        up.on('end', () => seen.push(`${req.method ?? ''} ${up.statusCode ?? 0}${req.method === 'PATCH' ? ` ${bytes}` : ''}`));
+      });
+      req.pipe(out);
+    });
+    const client = createRegistryClient({ host, insecure: true, chunkBytes: 64 * 1024, monolithicMaxBytes: 64 * 1024 });
+    const first = randomBytes(300 * 1024);
+    const second = randomBytes(300 * 1024);
+    expect(await client.uploadBlob('acme/api', { digest: sha256(first), bytes: first })).toBe('uploaded');
+    expect(await client.uploadBlob('acme/api', { digest: sha256(second), bytes: second })).toBe('uploaded');
+    const tail = 300 * 1024 - 2 * minChunk;
+    expect(seen).toEqual([
+      // The streamed PUT is refused: its session is cancelled and the blob goes again, in chunks.
+      'HEAD 404', 'POST 202', 'PUT 413', 'DELETE 204',
+      'POST 202', `PATCH 202 ${minChunk}`, `PATCH 202 ${minChunk}`, `PATCH 202 ${tail}`, 'PUT 201',
+      // The next blob goes in chunks at once.
+      'HEAD 404', 'POST 202', `PATCH 202 ${minChunk}`, `PATCH 202 ${minChunk}`, `PATCH 202 ${tail}`, 'PUT 201',
+    ]);
+    for (const bytes of [first, second]) {
+      const stored = await fetch(`${target.url}/v2/acme/api/blobs/${sha256(bytes)}`);
+      expect(sha256(new Uint8Array(await stored.arrayBuffer()))).toBe(sha256(bytes));
+    }
+  });
+
   it('gives up on a download that stalls mid-body for timeoutMs, as a network failure worth retrying', async () => {
     const image = makeTestImage({ padBytes: 1 * MiB });
     const layer = layerOf(image);
