@@ -369,7 +369,10 @@ export class RegistryTransport {
         headers: init.headers,
         ...(sent === undefined ? {} : { body: sent }),
         ...(init.bodyStream === undefined ? {} : { duplex: 'half' }),
-        redirect: 'manual',
+        // 'manual' makes fetch keep a copy of a streamed body for a redirect it would never
+        // follow (the body is teed, and the unread branch holds every byte); a streamed body
+        // follows no redirect anyway, so one fails the request instead.
+        redirect: init.bodyStream === undefined ? 'manual' : 'error',
         signal: controller.signal,
       } as RequestInit);
       idle.disarm();
