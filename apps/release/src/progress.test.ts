@@ -20,6 +20,7 @@ function terminal(isTTY: boolean): { stream: TextStream; written: string[] } {
 function screen(written: readonly string[]): string[] {
   const lines: string[] = [''];
   for (const text of written) {
+    // eslint-disable-next-line no-control-regex -- matching terminal controls is the point
     for (const part of text.split(/(\r\u001b\[2K|\n)/)) {
       if (part === '\r\u001b[2K') lines[lines.length - 1] = '';
       else if (part === '\n') lines.push('');
@@ -110,6 +111,7 @@ describe('transfer progress', () => {
     expect(written).toHaveLength(1);
     expect(written[0]?.startsWith('\r\u001b[2K')).toBe(true);
     const shown = (written[0] as string).slice('\r\u001b[2K'.length);
+    // eslint-disable-next-line no-control-regex -- matching terminal controls is the point
     expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(shown).toContain('copying evil\\x0d\\x1b]52;c;aGk=\\x07:tag');
   });

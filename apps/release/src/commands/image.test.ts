@@ -85,6 +85,7 @@ describe('slipway image', () => {
           expect.stringMatching(new RegExp(`^copied ${registry.host}/src:v1@${index.digest} \\(${formatBytes(bytes)} in \\d+\\.\\d s\\)$`)),
           '',
         ]);
+        // eslint-disable-next-line no-control-regex -- matching terminal controls is the point
         expect(stderr).not.toMatch(/[\r\u001b]/);
         if (json) expect(JSON.parse(stdout)).toMatchObject({ digest: index.digest, blobs: { uploadedBytes: bytes } });
         expect(await skopeoDigest(`${other.host}/mirror-${tag}:${tag}`)).toBe(index.digest);
