@@ -37,6 +37,9 @@ export class StreamRefusedError extends Error {
   }
 }
 
+/** What a streamed upload reads ahead of what the registry has taken, per blob. */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+
 /** Statuses a registry (or a proxy before it) answers a body it will not take in one piece with. */
 const STREAM_REFUSALS = new Set([400, 405, 411, 413, 415, 416, 501]);
 
@@ -68,8 +71,8 @@ export async function startUpload(
  * Read `source` from the start into an open session and close it with the digest, streamed in one
  * request: a PUT with the blob as its body and its Content-Length when the size is known
  * (distribution spec "monolithic" upload, 2 requests with the POST), else one PATCH with the whole
- * blob and an empty closing PUT (as `docker push` and skopeo send it). No more than a piece of the
- * blob is held. Each byte is hashed once: by the reader when it verifies what it hands out (a
+ * blob and an empty closing PUT (as `docker push` and skopeo send it). No more than READ_AHEAD_BYTES
+ * of the blob are held. Each byte is hashed once: by the reader when it verifies what it hands out (a
  * registry download, a file, bytes already hashed), else here; and the last piece is sent only
  * once every byte has matched, so a registry never receives the whole of a blob that fails its
  * digest, and the session is abandoned (DELETEd). A source that fails, lies about its size or
@@ -161,7 +164,9 @@ export async function streamUpload(
           }
         },
       },
-      { highWaterMark: 0 },
+      // Read ahead of the upload by up to READ_AHEAD_BYTES: the download keeps going while a piece
+      // is on its way to the registry, instead of each waiting for the other.
+      new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD_BYTES }),
     );
     const octet = { 'Content-Type': 'application/octet-stream' };
     const send = async (request: { method: 'PUT' | 'PATCH'; url: URL; headers: Record<string, string> }): Promise<TransportResponse> => {
