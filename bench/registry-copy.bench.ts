@@ -1,22 +1,27 @@
-// Copy a two-platform index with slipway's registry client and with `skopeo copy --all`, within a
-// repository, across repositories of one local Distribution registry (mounts), and across two
-// registries (every blob streamed from one to the other), and print requests, bytes and time.
+// Copy a two-platform index with slipway and with `skopeo copy --all`, side by side in the same
+// run, on local Distribution registries:
 //
-//   node --conditions=@slipway/source --import tsx bench/registry-copy.bench.ts [--runs 5] [--layer-mib 4]
+// - across registries (issue 19 goal 2: every blob streamed from one registry to another): the
+//   `slipway image copy` CLI (bundled fresh from the sources, as npm installs it) and skopeo, each a
+//   process of its own under GNU time, interleaved (the order alternates every run), each into a
+//   registry started for that run: wall time and its ratio to skopeo's in the same round, CPU
+//   (user + sys), peak RSS, requests (counted at both registries' front doors) and bytes;
+// - within a repository and across repositories of one registry (mounts): slipway's registry
+//   client in-process and skopeo, requests and time.
 //
-// Not part of the tests. The source image is pushed with slipway's client, not skopeo, so skopeo's
-// blob-info cache knows nothing about it: each tool starts as a fresh CI runner would.
+//   node --conditions=@slipway/source --import tsx bench/registry-copy.bench.ts [--runs 5] [--layer-mib 300] [--local-runs 3]
+//
+// Not part of the tests. Needs docker-registry, skopeo and GNU time (/usr/bin/time). The source
+// image is pushed with slipway's client, not skopeo, so skopeo's blob-info cache knows nothing
+// about it, and every cross-registry target is new, so neither tool can mount or skip a blob.
 
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { copyImage, createRegistryClient } from '@slipway/registry';
 import { makeTestImage, makeTestIndex, startRegistry, type RegistryPeer } from '@slipway/testing';
-
-interface Sample {
-  requests: number;
-  uploaded: number;
-  downloaded: number;
-  ms: number;
-}
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -24,43 +29,52 @@ function option(name: string, fallback: number): number {
 }
 
 const runs = option('runs', 5);
-const layerBytes = Math.round(option('layer-mib', 4) * 1024 * 1024);
+const localRuns = option('local-runs', 3);
+const layerBytes = Math.round(option('layer-mib', 300) * 1024 * 1024);
+const workspace = fileURLToPath(new URL('..', import.meta.url));
+const MiB = 1024 * 1024;
 
-async function measure(peers: RegistryPeer | RegistryPeer[], run: () => Promise<unknown>): Promise<Sample> {
-  const all = Array.isArray(peers) ? peers : [peers];
-  for (const peer of all) peer.clearRequests();
-  const start = performance.now();
-  await run();
-  const ms = performance.now() - start;
-  const requests = all.flatMap((peer) => peer.requests);
-  return {
-    requests: requests.length,
-    uploaded: requests.reduce((sum, r) => sum + r.requestBytes, 0),
-    downloaded: requests.reduce((sum, r) => sum + r.responseBytes, 0),
-    ms,
-  };
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  rssKiB: number;
+  requests: number;
+  up: number;
+  down: number;
 }
 
-function median(samples: Sample[], key: keyof Sample): number {
-  const sorted = samples.map((s) => s[key]).sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Requests both front doors saw, with the bytes sent to them and read from them. */
+function counted(peers: RegistryPeer[]): Pick<Sample, 'requests' | 'up' | 'down'> {
+  const requests = peers.flatMap((peer) => peer.requests);
+  return { requests: requests.length, up: requests.reduce((sum, r) => sum + r.requestBytes, 0), down: requests.reduce((sum, r) => sum + r.responseBytes, 0) };
 }
 
-function row(label: string, samples: Sample[]): string {
-  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-  return [
-    label.padEnd(34),
-    String(median(samples, 'requests')).padStart(8),
-    kib(median(samples, 'uploaded')).padStart(14),
-    kib(median(samples, 'downloaded')).padStart(14),
-    `${median(samples, 'ms').toFixed(0)} ms`.padStart(9),
-  ].join('  ');
+/** `command` under GNU time: wall, user + sys CPU and peak RSS of the process (and its children). */
+async function timed(command: string, args: string[], options: { cwd: string }): Promise<Pick<Sample, 'wallMs' | 'cpuMs' | 'rssKiB'>> {
+  const dir = await mkdtemp(join(tmpdir(), 'slipway-bench-time-'));
+  try {
+    const out = join(dir, 'time');
+    const start = performance.now();
+    const done = await execa('/usr/bin/time', ['-o', out, '-f', '%U %S %M', command, ...args], { cwd: options.cwd, reject: false });
+    const wallMs = performance.now() - start;
+    if (done.exitCode !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${done.exitCode}):\n${done.stderr}`);
+    const [user, sys, rss] = (await readFile(out, 'utf8')).trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
+    return { wallMs, cpuMs: ((user ?? NaN) + (sys ?? NaN)) * 1000, rssKiB: rss ?? NaN };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'slipway-bench-copy-'));
   const peer = await startRegistry();
-  let crossPreserved = true;
   try {
+    // The CLI as it ships: one bundle made from the current sources.
+    await execa(process.execPath, [join(workspace, 'tools/bundle-cli.mjs'), '--strict', '--out', join(scratch, 'dist')], { cwd: workspace });
+    const cli = join(scratch, 'dist', 'slipway.mjs');
+
     const client = createRegistryClient({ host: peer.host, insecure: true });
     const index = makeTestIndex([makeTestImage({ architecture: 'amd64', padBytes: layerBytes }), makeTestImage({ architecture: 'arm64', padBytes: layerBytes })]);
     for (const image of index.images) {
@@ -68,66 +82,93 @@ async function main(): Promise<void> {
       await client.putManifest('staging/api', image.digest, image);
     }
     await client.putManifest('staging/api', '1.0.0-staging.1', index);
+    const source = `${peer.host}/staging/api:1.0.0-staging.1`;
+    let preserved = true;
 
-    const results: Record<string, Sample[]> = { slipwayAcross: [], skopeoAcross: [], slipwayWithin: [], skopeoWithin: [], slipwayHosts: [], skopeoHosts: [] };
+    // Across registries: two processes, interleaved, each into a registry of its own.
+    const hosts: Record<'slipway' | 'skopeo', Sample[]> = { slipway: [], skopeo: [] };
+    const ratios: number[] = [];
+    const tools = {
+      slipway: async (target: RegistryPeer) => {
+        await writeFile(join(scratch, 'services.json'), JSON.stringify({ insecureRegistries: [peer.host, target.host], services: { api: {} } }));
+        return timed(process.execPath, [cli, 'image', 'copy', source, `${target.host}/prod/api:1.0.0`, '--cwd', scratch], { cwd: scratch });
+      },
+      skopeo: (target: RegistryPeer) =>
+        timed('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source}`, `docker://${target.host}/prod/api:1.0.0`], { cwd: scratch }),
+    };
     for (let i = 0; i < runs; i++) {
-      // Each tool copies into a registry started for this run: skopeo's blob-info cache (for root,
-      // /var/lib/containers/cache) remembers where earlier runs put these blobs and would mount
-      // them from there; a new host:port has no such memory, as on a fresh CI runner.
-      for (const [key, copy] of [
-        ['slipwayHosts', (target: RegistryPeer) => copyImage({ from: { registry: client, repository: 'staging/api', reference: '1.0.0-staging.1' }, to: { registry: createRegistryClient({ host: target.host, insecure: true }), repository: 'prod/api', tags: ['1.0.0'] } })],
-        ['skopeoHosts', (target: RegistryPeer) => execa('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${peer.host}/staging/api:1.0.0-staging.1`, `docker://${target.host}/prod/api:1.0.0`])],
-      ] as const) {
+      const order = i % 2 === 0 ? (['slipway', 'skopeo'] as const) : (['skopeo', 'slipway'] as const);
+      const round: Partial<Record<'slipway' | 'skopeo', Sample>> = {};
+      for (const tool of order) {
         const target = await startRegistry();
         try {
-          results[key]?.push(await measure([peer, target], () => copy(target)));
-          if ((await createRegistryClient({ host: target.host, insecure: true }).resolve('prod/api', '1.0.0'))?.digest !== index.digest) crossPreserved = false;
+          peer.clearRequests();
+          const time = await tools[tool](target);
+          round[tool] = { ...time, ...counted([peer, target]) };
+          hosts[tool].push(round[tool]);
+          if ((await createRegistryClient({ host: target.host, insecure: true }).resolve('prod/api', '1.0.0'))?.digest !== index.digest) preserved = false;
         } finally {
           await target.stop();
         }
       }
-      results['slipwayAcross']?.push(
-        await measure(peer, () =>
-          copyImage({ from: { registry: client, repository: 'staging/api', reference: '1.0.0-staging.1' }, to: { repository: `prod-slipway-${i}/api`, tags: ['1.0.0'] } }),
-        ),
-      );
-      results['skopeoAcross']?.push(
-        await measure(peer, () =>
-          execa('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${peer.host}/staging/api:1.0.0-staging.1`, `docker://${peer.host}/prod-skopeo-${i}/api:1.0.0`]),
-        ),
-      );
-      results['slipwayWithin']?.push(
-        await measure(peer, () => copyImage({ from: { registry: client, repository: 'staging/api', reference: '1.0.0-staging.1' }, to: { repository: 'staging/api', tags: [`1.0.${i}`] } })),
-      );
-      results['skopeoWithin']?.push(
-        await measure(peer, () =>
-          execa('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${peer.host}/staging/api:1.0.0-staging.1`, `docker://${peer.host}/staging/api:2.0.${i}`]),
-        ),
-      );
+      ratios.push((round.slipway?.wallMs ?? NaN) / (round.skopeo?.wallMs ?? NaN));
+      process.stderr.write(`round ${i + 1}/${runs}: slipway ${round.slipway?.wallMs.toFixed(0)} ms, skopeo ${round.skopeo?.wallMs.toFixed(0)} ms\n`);
     }
-    const digestOf = async (ref: string) => (await client.resolve(ref.split(':')[0] as string, ref.split(':')[1] as string))?.digest;
-    const preserved = crossPreserved && (await digestOf('prod-skopeo-0/api:1.0.0')) === index.digest && (await digestOf('prod-slipway-0/api:1.0.0')) === index.digest;
 
-    const layerMib = (layerBytes / 1024 / 1024).toFixed(1);
-    process.stdout.write(
-      [
-        `two-platform index (2 x ${layerMib} MiB layers), local Distribution registry ${peer.host}, median of ${runs} runs`,
-        '(across registries: into a new registry each run, counted on both, so each layer is once down and once up)',
-        '',
-        ['copy'.padEnd(34), 'requests'.padStart(8), 'bytes up'.padStart(14), 'bytes down'.padStart(14), 'time'.padStart(9)].join('  '),
-        row('slipway, across repositories', results['slipwayAcross'] ?? []),
-        row('skopeo copy --all, across repos', results['skopeoAcross'] ?? []),
-        row('slipway, within a repository', results['slipwayWithin'] ?? []),
-        row('skopeo copy --all, within repo', results['skopeoWithin'] ?? []),
-        row('slipway, across registries', results['slipwayHosts'] ?? []),
-        row('skopeo copy --all, across regs', results['skopeoHosts'] ?? []),
-        '',
-        `index digest preserved by both: ${preserved ? 'yes' : 'NO'}`,
-        '',
-      ].join('\n'),
-    );
+    // Within a repository and across repositories of one registry: requests and time.
+    const local: Record<string, { requests: number[]; ms: number[] }> = {};
+    const measureLocal = async (key: string, run: () => Promise<unknown>) => {
+      peer.clearRequests();
+      const start = performance.now();
+      await run();
+      const ms = performance.now() - start;
+      const entry = (local[key] ??= { requests: [], ms: [] });
+      entry.requests.push(peer.requests.length);
+      entry.ms.push(ms);
+    };
+    const skopeoCopy = (to: string) => execa('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source}`, `docker://${peer.host}/${to}`]);
+    const from = { registry: client, repository: 'staging/api', reference: '1.0.0-staging.1' };
+    for (let i = 0; i < localRuns; i++) {
+      await measureLocal('slipway, across repositories (mounts)', () => copyImage({ from, to: { repository: `prod-slipway-${i}/api`, tags: ['1.0.0'] } }));
+      await measureLocal('skopeo copy --all, across repositories', () => skopeoCopy(`prod-skopeo-${i}/api:1.0.0`));
+      await measureLocal('slipway, within a repository', () => copyImage({ from, to: { repository: 'staging/api', tags: [`1.0.${i}`] } }));
+      await measureLocal('skopeo copy --all, within a repository', () => skopeoCopy(`staging/api:2.0.${i}`));
+    }
+    for (const repo of ['prod-slipway-0/api', 'prod-skopeo-0/api']) if ((await client.resolve(repo, '1.0.0'))?.digest !== index.digest) preserved = false;
+
+    const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+    const { stdout: skopeoVersion } = await execa('skopeo', ['--version']);
+    const lines = [
+      `two-platform index (2 × ${(layerBytes / MiB).toFixed(0)} MiB layers, random bytes), local Distribution registries, node ${process.version}, ${skopeoVersion}`,
+      `load average at the end: ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
+      '',
+      `across registries, ${runs} interleaved rounds (medians; each into a new registry; requests and bytes counted at both registries):`,
+      '',
+      '| tool | wall | CPU (user+sys) | peak RSS | requests | bytes up | bytes down |',
+      '|---|---|---|---|---|---|---|',
+      ...(['slipway', 'skopeo'] as const).map((tool) => {
+        const samples = hosts[tool];
+        const pick = (key: keyof Sample) => median(samples.map((s) => s[key]));
+        const name = tool === 'slipway' ? '`slipway image copy` (bundled CLI)' : '`skopeo copy --all`';
+        return `| ${name} | ${(pick('wallMs') / 1000).toFixed(2)} s | ${(pick('cpuMs') / 1000).toFixed(2)} s | ${(pick('rssKiB') / 1024).toFixed(0)} MiB | ${pick('requests')} | ${mib(pick('up'))} | ${mib(pick('down'))} |`;
+      }),
+      '',
+      `wall ratio slipway / skopeo, per round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})`,
+      '',
+      `within one registry, ${localRuns} runs (medians; slipway in-process):`,
+      '',
+      '| copy | requests | time |',
+      '|---|---|---|',
+      ...Object.entries(local).map(([key, entry]) => `| ${key} | ${median(entry.requests)} | ${median(entry.ms).toFixed(0)} ms |`),
+      '',
+      `index digest preserved everywhere: ${preserved ? 'yes' : 'NO'}`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+    if (!preserved) process.exitCode = 1;
   } finally {
     await peer.stop();
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -21,6 +21,7 @@ import {
   OCI_LAYOUT_PREFIX,
   parsePlatform,
   pushImage,
+  type BlobProgress,
   type BuiltLayerImages,
   type ImageRef,
   type LayerBuildOptions,
@@ -30,6 +31,7 @@ import type { ImageTagSet } from '@slipway/tag';
 import { crashPoint } from './crash-point.js';
 import { moveFloatingTags } from './flows/floating-tags.js';
 import { PolicyError, UsageError, VerificationError } from './errors.js';
+import { formatBytes, formatSeconds, type TransferProgress } from './progress.js';
 import type { Workspace } from './workspace.js';
 
 export const REVISION_LABEL = 'org.opencontainers.image.revision';
@@ -56,6 +58,8 @@ export interface ArtifactRequest {
   tagSet: ImageTagSet;
   dryRun: boolean;
   log: (message: string) => void;
+  /** A progress display for a push or copy (Output.progress); none: only `log` lines. */
+  progress?: (label: string) => TransferProgress;
 }
 
 /** The labels of an image (the first child's, for an index). */
@@ -232,15 +236,12 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
         action = 'planned';
       } else {
         log(`pushing ${image}@${digest}`);
-        const pushed = await pushImage({
-          registry,
-          repository,
-          image: built,
-          tags: tagSet.immutable,
-          onProgress: (p) => {
-            if (p.totalBytes > 4 * 1024 * 1024) log(`  ${Math.round((100 * p.pushedBytes) / p.totalBytes)}% of ${p.totalBytes} bytes`);
-          },
-        });
+        const progress = request.progress?.(`pushing ${service.name}`);
+        const pushed = await transfer(progress, () =>
+          pushImage({ registry, repository, image: built, tags: tagSet.immutable, ...(progress ? { onBlobProgress: (p) => progress.update(p) } : {}) }),
+        );
+        const pushedDigest = digest;
+        progress?.done(({ ms }) => `pushed ${service.name}@${pushedDigest} (${formatBytes(pushed.pushed.bytes)} in ${formatSeconds(ms)})`);
         bytesPushed = pushed.pushed.bytes;
         crashPoint(ws.env, `push:${service.name}`);
       }
@@ -253,10 +254,20 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
         action = 'planned';
         digest = await copiedDigest(from, registry);
       } else {
-        const copied = await copyImage({ from, to: { registry, repository, tags: tagSet.immutable }, immutable: true });
+        const progress = request.progress?.(`copying ${service.name}`);
+        const copied = await transfer(progress, () =>
+          copyImage({
+            from,
+            to: { registry, repository, tags: tagSet.immutable },
+            immutable: true,
+            ...(progress ? { onProgress: (p: BlobProgress) => progress.update(p) } : {}),
+          }),
+        );
         // A store that holds only OCI media types (an OCI layout) gets a Docker schema 2 image
         // converted, under another digest: that one is what the tags name and the manifest records.
         digest = copied.converted[repository] ?? copied.digest;
+        const copiedDigestHere = digest;
+        progress?.done(({ ms }) => `copied ${service.name}@${copiedDigestHere} (${formatBytes(copied.blobs.uploadedBytes)} in ${formatSeconds(ms)})`);
       }
       if (digest !== located.digest) log(`converted to OCI media types for ${image} (an OCI layout holds no others): ${digest}`);
     } else if (build.type === 'docker') {
@@ -380,6 +391,16 @@ async function buildWithEngine(
     if (error instanceof BuildError && error.code === 'E_BUILD_TIMEOUT') {
       throw new BuildError('docker', error.code, `${error.message}\nset "timeout" in services.${name}.build (now ${formatDuration(timeoutMs)}) if the build needs longer, e.g. "timeout": "90m"`, { cause: error });
     }
+    throw error;
+  }
+}
+
+/** `run`, with `progress`'s live line cleared if it fails. */
+async function transfer<T>(progress: TransferProgress | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    progress?.stop();
     throw error;
   }
 }

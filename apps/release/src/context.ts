@@ -11,6 +11,12 @@ export type Env = Record<string, string | undefined>;
 export interface TextStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /**
+   * Replace the current terminal line with `line` (a progress display): offered only by the
+   * safe-text boundary (safeStreams), which neutralizes `line` like any other text and adds the
+   * one control that returns to the start of the line and clears it.
+   */
+  redraw?(line: string): void;
 }
 
 /** What every handler gets: parsed global flags, output and the process environment. */

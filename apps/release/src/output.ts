@@ -1,4 +1,5 @@
 import type { Env, TextStream } from './context.js';
+import { transferProgress, type TransferProgress } from './progress.js';
 
 export interface Output {
   /** Whether --json was given: stdout then holds one JSON document and nothing else. */
@@ -8,6 +9,11 @@ export interface Output {
   /** Progress and notes for a person; always stderr, so stdout stays machine-readable. */
   info(message: string): void;
   warn(message: string): void;
+  /**
+   * A transfer's progress on stderr: a live line on a terminal, else (CI logs, --json) only the
+   * one line its `done` writes.
+   */
+  progress(label: string): TransferProgress;
   readonly color: Colors;
 }
 
@@ -45,6 +51,9 @@ export function createOutput(options: { json: boolean; stdout: TextStream; stder
     },
     warn(message) {
       stderr.write(`${color.yellow('warning:')} ${message}\n`);
+    },
+    progress(label) {
+      return transferProgress({ stream: stderr, json, label });
     },
   };
 }

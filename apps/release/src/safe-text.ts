@@ -76,10 +76,19 @@ export function safeStreams(io: SafeStreams, options: { json: boolean; env: Env 
   };
 }
 
-/** `stream` with every string written passed through `transform` first; everything else as it was. */
+/** Back to the start of the line, and clear it: the only control a redraw adds. */
+const REDRAW = '\r\u001b[2K';
+
+/**
+ * `stream` with every string written passed through `transform` first; everything else as it was.
+ * `redraw(line)` writes `line`, transformed the same way, over the current line.
+ */
 function guard(stream: TextStream, transform: (text: string) => string): TextStream {
   return new Proxy(stream, {
     get(target, property) {
+      if (property === 'redraw') {
+        return (line: string) => (target.write as (text: string) => unknown).call(target, `${REDRAW}${transform(line.replace(/\n/g, ' '))}`);
+      }
       if (property === 'write') {
         return (chunk: unknown, ...rest: unknown[]) =>
           (target.write as (...args: unknown[]) => boolean).call(target, typeof chunk === 'string' ? transform(chunk) : chunk, ...rest);

@@ -11,7 +11,6 @@ import { clientFor, registryPeer, seedWithSkopeo, serveForTest, skopeoDigest, sk
 import { copyImage, createRegistryClient, DigestMismatchError, openOciLayout, type BlobSource, type RequestEvent } from './index.js';
 
 const MiB = 1024 * 1024;
-const CHUNK = 8 * MiB;
 
 let big: TestImage | undefined;
 /** One image with a ~40 MiB layer (random, so gzip cannot shrink it), made once per file. */
@@ -101,26 +100,26 @@ async function gatedSource(image: TestImage): Promise<{ host: string; open(): vo
 }
 
 describe('streaming blob copies', () => {
-  it('copies a 40 MiB layer between two registries in PATCHes of at most one chunk, reading the source once', async () => {
+  it('copies a 40 MiB layer between two registries in one streamed PUT per blob, reading the source once', async () => {
     const source = await registryPeer();
     const target = await registryPeer();
     const image = bigImage();
     const layer = layerOf(image);
     await seedWithSkopeo(source, image, 'acme/api:v1');
     source.clearRequests();
-    const to = clientFor(target, { chunkBytes: CHUNK });
+    const to = clientFor(target);
     const result = await copyImage({
       from: { registry: clientFor(source).client, repository: 'acme/api', reference: 'v1' },
       to: { registry: to.client, repository: 'acme/api', tags: ['v1'] },
     });
 
+    // Per blob: is it there, open a session, one PUT with the whole blob; then the manifest (as the registry's front door counted them).
+    expect(target.requests.map((r) => r.method).sort()).toEqual(['HEAD', 'HEAD', 'POST', 'POST', 'PUT', 'PUT', 'PUT']);
+    const put = target.requests.find((r) => r.method === 'PUT' && r.path.includes(`digest=sha256%3A${hex(layer.digest)}`));
+    expect(put).toMatchObject({ status: 201, requestBytes: layer.size });
     expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
     await skopeoPullAll(target, 'acme/api:v1');
     expect(result.blobs).toEqual({ mounted: 0, uploaded: 2, present: 0, uploadedBytes: layer.size + image.config.size });
-    const sent = patches(to.events);
-    expect(sent.length).toBeGreaterThanOrEqual(5);
-    expect(Math.max(...sent.map((e) => e.bytesSent))).toBeLessThanOrEqual(CHUNK);
-    expect(sent.reduce((sum, e) => sum + e.bytesSent, 0)).toBe(layer.size);
     expect(source.requests.filter((r) => r.method === 'GET' && r.path.includes(`/blobs/${layer.digest}`))).toHaveLength(1);
   });
 
@@ -130,14 +129,14 @@ describe('streaming blob copies', () => {
     const sourceDir = await tempDir();
     await writeTestLayout(join(sourceDir, 'acme', 'api'), image, 'v1');
     const target = await registryPeer();
-    const to = clientFor(target, { chunkBytes: CHUNK });
+    const to = clientFor(target);
 
     const up = await copyImage({ from: { registry: openOciLayout(sourceDir), repository: 'acme/api', reference: 'v1' }, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } });
     expect(up.blobs).toMatchObject({ uploaded: 2, uploadedBytes: layer.size + image.config.size });
     expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
     await skopeoPullAll(target, 'acme/api:v1');
-    expect(patches(to.events).length).toBeGreaterThanOrEqual(5);
-    expect(Math.max(...patches(to.events).map((e) => e.bytesSent))).toBeLessThanOrEqual(CHUNK);
+    expect(patches(to.events)).toEqual([]);
+    expect(to.events.filter((e) => e.method === 'PUT' && e.url.includes('/blobs/uploads/')).map((e) => e.bytesSent).sort((a, b) => a - b)).toEqual([image.config.size, layer.size]);
 
     const targetDir = await tempDir();
     const down = await copyImage({ from: { registry: to.client, repository: 'acme/api', reference: 'v1' }, to: { registry: openOciLayout(targetDir), repository: 'mirror/api', tags: ['v1'] } });
@@ -156,16 +155,32 @@ describe('streaming blob copies', () => {
     const host = await tamperingProxy(upstream, layer.digest, layer.size - 10);
     const from = { registry: createRegistryClient({ host, insecure: true }), repository: 'acme/api', reference: 'v1' };
 
+    // Streamed (the default): the PUT was under way (the bytes are checked as they pass, not first
+    // buffered), but its last piece is held until every byte has matched, so the registry never
+    // had the whole body; the session is cancelled.
     const target = await registryPeer();
-    const to = clientFor(target, { chunkBytes: MiB, monolithicMaxBytes: MiB });
-    const error = await copyImage({ from, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } }).catch((e: unknown) => e);
+    const streamed = clientFor(target);
+    const error = await copyImage({ from, to: { registry: streamed.client, repository: 'acme/api', tags: ['v1'] } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DigestMismatchError);
     expect(error).toMatchObject({ code: 'E_DIGEST_MISMATCH', expected: layer.digest, exitCode: 1 });
-    // The upload was under way (the bytes are checked as they pass, not first buffered) but never closed.
-    expect(patches(to.events).length).toBeGreaterThanOrEqual(3);
-    expect(target.requests.filter((r) => r.method === 'PUT' && r.path.includes(hex(layer.digest)))).toEqual([]);
+    // The client's own record: the aborted PUT never completed at the registry's front door.
+    const puts = streamed.events.filter((e) => e.method === 'PUT' && e.url.includes('/blobs/uploads/'));
+    const layerPut = puts.find((e) => e.bytesSent !== image.config.size);
+    expect(layerPut?.status).toBeUndefined();
+    expect(layerPut?.bytesSent).toBeGreaterThan(0);
+    expect(layerPut?.bytesSent).toBeLessThan(layer.size);
+    expect(streamed.events.filter((e) => e.method === 'DELETE')).toHaveLength(1);
     expect(await blobStatus(target, 'acme/api', layer.digest)).toBe(404);
     expect(target.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
+
+    // In chunks: PATCHes went out, the closing PUT never did.
+    const chunked = await registryPeer();
+    const to = clientFor(chunked, { uploadMode: 'chunks', chunkBytes: MiB, monolithicMaxBytes: MiB });
+    await expect(copyImage({ from, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } })).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(patches(to.events).length).toBeGreaterThanOrEqual(3);
+    expect(chunked.requests.filter((r) => r.method === 'PUT' && r.path.includes(hex(layer.digest)))).toEqual([]);
+    expect(await blobStatus(chunked, 'acme/api', layer.digest)).toBe(404);
+    expect(chunked.requests.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/'))).toEqual([]);
 
     const dir = await tempDir();
     const layout = openOciLayout(dir);
@@ -178,7 +193,7 @@ describe('streaming blob copies', () => {
 
   it('refuses a source that sends more bytes than its descriptor says, before it has sent them all', async () => {
     const peer = await registryPeer();
-    const { client, events } = clientFor(peer, { chunkBytes: 64 * 1024, monolithicMaxBytes: 64 * 1024 });
+    const { client, events } = clientFor(peer);
     const bytes = randomBytes(1 * MiB);
     let yielded = 0;
     const source: BlobSource = {
@@ -222,7 +237,7 @@ describe('streaming blob copies', () => {
     const from = { registry: fromClient.client, repository: 'acme/api', reference: 'v1' };
 
     const target = await registryPeer();
-    const to = clientFor(target, { chunkBytes: 256 * 1024, monolithicMaxBytes: 256 * 1024 });
+    const to = clientFor(target);
     const result = await copyImage({ from, to: { registry: to.client, repository: 'acme/api', tags: ['v1'] } });
     expect(result.blobs).toMatchObject({ uploaded: 2, uploadedBytes: layer.size + image.config.size });
     expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
@@ -251,6 +266,7 @@ describe('streaming blob copies', () => {
     const sizes = [300 * 1024, 1700 * 1024, 3 * MiB, 64 * 1024];
     const state = { yielded: 0, patched: 0, done: false, firstPatch: undefined as { yielded: number; done: boolean } | undefined, maxHeld: 0, opens: 0 };
     const { client, events } = clientFor(peer, {
+      uploadMode: 'chunks',
       chunkBytes,
       monolithicMaxBytes: chunkBytes,
       onRequest: (event) => {
@@ -298,7 +314,7 @@ describe('streaming blob copies', () => {
     expect(sha256(new Uint8Array(await stored.arrayBuffer()))).toBe(source.digest);
   });
 
-  it('uploads a layer while it is still downloading: the source sends its second half only after the first PATCH', async () => {
+  it('in chunks, uploads a layer while it is still downloading: the source sends its second half only after the first PATCH', async () => {
     const image = makeTestImage({ padBytes: 6 * MiB });
     const layer = layerOf(image);
     const source = await gatedSource(image);
@@ -306,6 +322,7 @@ describe('streaming blob copies', () => {
     const chunkBytes = 1 * MiB;
     let patchesBeforeGate = 0;
     const to = clientFor(target, {
+      uploadMode: 'chunks',
       chunkBytes,
       monolithicMaxBytes: chunkBytes,
       onRequest: (event) => {
@@ -324,6 +341,88 @@ describe('streaming blob copies', () => {
     expect(Math.max(...patches(to.events).map((e) => e.bytesSent))).toBeLessThanOrEqual(chunkBytes);
     expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
     await skopeoPullAll(target, 'acme/api:v1');
+  });
+
+  it('streamed, uploads a layer while it is still downloading: the target receives its first half before the source sends the second', async () => {
+    const image = makeTestImage({ padBytes: 6 * MiB });
+    const layer = layerOf(image);
+    const source = await gatedSource(image);
+    const target = await registryPeer();
+    // In front of the target: once 1 MiB of the layer's PUT body has arrived, let the source go on.
+    let receivedBeforeGate = 0;
+    const upstream = new URL(target.url);
+    const { host } = await serveForTest((req, res) => {
+      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      if (req.method === 'PUT' && req.url?.includes(hex(layer.digest))) {
+        req.on('data', (chunk: Buffer) => {
+          if (source.state.opened) return;
+          receivedBeforeGate += chunk.length;
+          expect(source.state.secondHalfSent).toBe(false);
+          if (receivedBeforeGate >= MiB) source.open();
+        });
+      }
+      req.pipe(out);
+    });
+    const result = await copyImage({
+      from: { registry: createRegistryClient({ host: source.host, insecure: true }), repository: 'acme/api', reference: 'v1' },
+      to: { registry: createRegistryClient({ host, insecure: true }), repository: 'acme/api', tags: ['v1'] },
+    });
+    expect(receivedBeforeGate).toBeGreaterThanOrEqual(MiB);
+    expect(receivedBeforeGate).toBeLessThan(layer.size / 2);
+    expect(result.blobs.uploadedBytes).toBe(layer.size + image.config.size);
+    expect(await skopeoDigest(target, 'acme/api:v1')).toBe(image.digest);
+    await skopeoPullAll(target, 'acme/api:v1');
+  });
+
+  it('gives a registry that refuses streamed bodies chunks of at least its OCI-Chunk-Min-Length, for that blob and every later one', async () => {
+    const target = await registryPeer();
+    const upstream = new URL(target.url);
+    const minChunk = 128 * 1024;
+    const seen: string[] = [];
+    // In front of the registry: one that takes no body in one piece (a PUT with content, a PATCH
+    // without Content-Range) and asks for chunks of at least 128 KiB.
+    const { host } = await serveForTest((req, res) => {
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      const uploading = req.url?.includes('/blobs/uploads/') === true;
+      const refuse = uploading && ((req.method === 'PUT' && req.headers['content-length'] !== '0') || (req.method === 'PATCH' && req.headers['content-range'] === undefined));
+      if (refuse) {
+        req.on('end', () => {
+          const status = req.method === 'PUT' ? 413 : 416;
+          seen.push(`${req.method ?? ''} ${status}`);
+          res.writeHead(status, { 'Content-Length': '0' }).end();
+        });
+        return;
+      }
+      const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        const headers = { ...up.headers };
+        if (req.method === 'POST' && up.statusCode === 202) headers['oci-chunk-min-length'] = String(minChunk);
+        res.writeHead(up.statusCode ?? 502, headers);
+        up.pipe(res);
+        up.on('end', () => seen.push(`${req.method ?? ''} ${up.statusCode ?? 0}${req.method === 'PATCH' ? ` ${bytes}` : ''}`));
+      });
+      req.pipe(out);
+    });
+    const client = createRegistryClient({ host, insecure: true, chunkBytes: 64 * 1024, monolithicMaxBytes: 64 * 1024 });
+    const first = randomBytes(300 * 1024);
+    const second = randomBytes(300 * 1024);
+    expect(await client.uploadBlob('acme/api', { digest: sha256(first), bytes: first })).toBe('uploaded');
+    expect(await client.uploadBlob('acme/api', { digest: sha256(second), bytes: second })).toBe('uploaded');
+    const tail = 300 * 1024 - 2 * minChunk;
+    expect(seen).toEqual([
+      // The streamed PUT is refused: its session is cancelled and the blob goes again, in chunks.
+      'HEAD 404', 'POST 202', 'PUT 413', 'DELETE 204',
+      'POST 202', `PATCH 202 ${minChunk}`, `PATCH 202 ${minChunk}`, `PATCH 202 ${tail}`, 'PUT 201',
+      // The next blob goes in chunks at once.
+      'HEAD 404', 'POST 202', `PATCH 202 ${minChunk}`, `PATCH 202 ${minChunk}`, `PATCH 202 ${tail}`, 'PUT 201',
+    ]);
+    for (const bytes of [first, second]) {
+      const stored = await fetch(`${target.url}/v2/acme/api/blobs/${sha256(bytes)}`);
+      expect(sha256(new Uint8Array(await stored.arrayBuffer()))).toBe(sha256(bytes));
+    }
   });
 
   it('gives up on a download that stalls mid-body for timeoutMs, as a network failure worth retrying', async () => {

@@ -6,6 +6,17 @@ import { digestHasher } from './digest.js';
 import { DigestMismatchError } from './errors.js';
 import type { BlobReader, BlobSource, Registry } from './types.js';
 
+/** Readers made by verifyingReader, and the digest each checks: an upload from one need not hash the bytes again. */
+const verifiedReaders = new WeakMap<BlobReader, string>();
+
+/**
+ * The digest `reader` checks its bytes against (its iteration throws instead of ending when they
+ * differ), when it is one of ours; undefined for any other reader, whose bytes the caller must hash.
+ */
+export function verifiedDigest(reader: BlobReader): string | undefined {
+  return verifiedReaders.get(reader);
+}
+
 /**
  * A reader over `pieces` that hashes them as they pass and, at the end, throws `mismatch(actual)`
  * instead of finishing when they are not `digest`. Closes the underlying source once, however
@@ -37,21 +48,61 @@ export function verifyingReader(options: {
       await close();
     }
   }
-  return { size: options.size, chunks: chunks(), close };
+  const reader: BlobReader = { size: options.size, chunks: chunks(), close };
+  verifiedReaders.set(reader, options.digest);
+  return reader;
 }
 
-/** A source over bytes already in memory (what pushBlob uploads from). */
-export function bytesSource(blob: { digest: string; bytes: Uint8Array }): BlobSource {
+/**
+ * `source`, telling `onBytes` how many of its bytes have been read so far in the current attempt
+ * (0 again when a failed transfer re-opens it): what a progress display counts.
+ */
+export function countingSource(source: BlobSource, onBytes: (bytes: number) => void): BlobSource {
+  return {
+    ...source,
+    async open() {
+      const reader = await source.open();
+      onBytes(0);
+      let bytes = 0;
+      const inner = reader.chunks;
+      const counted: BlobReader = {
+        size: reader.size,
+        chunks: (async function* () {
+          for await (const piece of inner) {
+            bytes += piece.length;
+            onBytes(bytes);
+            yield piece;
+          }
+        })(),
+        close: () => reader.close(),
+      };
+      // Counting changes no byte: what the inner reader verifies, this one does.
+      const digest = verifiedDigest(reader);
+      if (digest !== undefined) verifiedReaders.set(counted, digest);
+      return counted;
+    },
+  };
+}
+
+/**
+ * A source over bytes already in memory (what pushBlob uploads from). `hashed`: the caller has
+ * checked them against the digest already, so the upload need not hash them again.
+ */
+export function bytesSource(blob: { digest: string; bytes: Uint8Array }, options: { hashed?: boolean } = {}): BlobSource {
   return {
     digest: blob.digest,
     size: blob.bytes.length,
-    open: async () => ({
-      size: blob.bytes.length,
-      chunks: (async function* () {
-        yield blob.bytes;
-      })(),
-      close: async () => undefined,
-    }),
+    open: async () => {
+      const reader: BlobReader = {
+        size: blob.bytes.length,
+        chunks: (async function* () {
+          yield blob.bytes;
+        })(),
+        close: async () => undefined,
+      };
+      if (options.hashed === true) verifiedReaders.set(reader, blob.digest);
+      return reader;
+    },
   };
 }
 

@@ -1,22 +1,47 @@
-// Blob uploads (distribution spec "Pushing blobs"): POST to open a session, then either one PUT
-// with the whole blob or PATCH chunks read from a stream and a closing PUT; or a
+// Blob uploads (distribution spec "Pushing blobs"): POST to open a session, then the blob streamed
+// in one request (a PUT with its Content-Length when the size is known, else one PATCH and a
+// closing PUT), or, for a registry that refuses that, PATCH chunks and a closing PUT; or a
 // cross-repository mount.
 
 import { concatBytes } from './bytes.js';
+import { verifiedDigest } from './blob-stream.js';
 import { digestHasher } from './digest.js';
 import { DigestMismatchError, RegistryError } from './errors.js';
 import { RETRYABLE_STATUS } from './retry.js';
-import type { RegistryTransport, Scope } from './registry-transport.js';
+import type { RegistryTransport, Scope, TransportResponse } from './registry-transport.js';
 import type { BlobReader, BlobSource } from './types.js';
 
 export interface UploadSizes {
-  /** Blobs up to this size go in one PUT. */
+  /** Chunked uploads: blobs up to this size go in one PUT, read into memory. */
   monolithicMaxBytes: number;
-  /** PATCH size for larger blobs. */
+  /** Chunked uploads: PATCH size for larger blobs (raised to the registry's OCI-Chunk-Min-Length). */
   chunkBytes: number;
 }
 
-export type StartedUpload = { mounted: true } | { mounted: false; location: URL };
+/**
+ * `stream`: every blob in one streamed request (PUT, or PATCH then PUT when its size is unknown),
+ * holding no more than a piece of it; `chunks`: PATCHes of `chunkBytes`, two held at a time.
+ */
+export type UploadMode = 'stream' | 'chunks';
+
+export type StartedUpload = { mounted: true } | { mounted: false; location: URL; minChunkBytes: number | undefined };
+
+/**
+ * The registry answered a streamed upload with a status that says it takes no such body (a
+ * length it requires, a Content-Range, a size limit): upload in chunks instead.
+ */
+export class StreamRefusedError extends Error {
+  constructor(readonly refusal: RegistryError) {
+    super(`streamed upload refused: ${refusal.message}`);
+    this.name = 'StreamRefusedError';
+  }
+}
+
+/** What a streamed upload reads ahead of what the registry has taken, per blob. */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+
+/** Statuses a registry (or a proxy before it) answers a body it will not take in one piece with. */
+const STREAM_REFUSALS = new Set([400, 405, 411, 413, 415, 416, 501]);
 
 /** Open an upload session; with `mountFrom`, ask the registry to mount the blob from that repository instead. */
 export async function startUpload(
@@ -33,7 +58,174 @@ export async function startUpload(
   if (response.status !== 202) throw transport.responseError(response, context);
   const location = response.headers.get('location');
   if (location === null) throw new RegistryError(`${transport.host}: upload session for ${repository} came without a Location`, { host: transport.host, repository, code: 'E_REGISTRY_PROTOCOL' });
-  return { mounted: false, location: transport.registryUrl(location, response.url, 'an upload Location') };
+  // OCI-Chunk-Min-Length (distribution spec 1.1): every PATCH but the last must be at least this long.
+  const min = Number(response.headers.get('oci-chunk-min-length') ?? NaN);
+  return {
+    mounted: false,
+    location: transport.registryUrl(location, response.url, 'an upload Location'),
+    minChunkBytes: Number.isSafeInteger(min) && min > 0 ? min : undefined,
+  };
+}
+
+/**
+ * Read `source` from the start into an open session and close it with the digest, streamed in one
+ * request: a PUT with the blob as its body and its Content-Length when the size is known
+ * (distribution spec "monolithic" upload, 2 requests with the POST), else one PATCH with the whole
+ * blob and an empty closing PUT (as `docker push` and skopeo send it). No more than READ_AHEAD_BYTES
+ * of the blob are held. Each byte is hashed once: by the reader when it verifies what it hands out (a
+ * registry download, a file, bytes already hashed), else here; and the last piece is sent only
+ * once every byte has matched, so a registry never receives the whole of a blob that fails its
+ * digest, and the session is abandoned (DELETEd). A source that fails, lies about its size or
+ * runs long does the same. A registry that refuses the streamed body (STREAM_REFUSALS) gets its
+ * session DELETEd and StreamRefusedError thrown: the caller starts again in chunks.
+ */
+export async function streamUpload(
+  transport: RegistryTransport,
+  repository: string,
+  start: URL,
+  source: BlobSource,
+  progress: { bytes: number } = { bytes: 0 },
+): Promise<void> {
+  const scopes: Scope[] = [{ repository, actions: ['pull', 'push'] }];
+  const context = { action: 'upload blob', repository, reference: source.digest, notFound: 'blob' as const };
+  const where = `${transport.host}/${repository}@${source.digest}`;
+  let location = start;
+  const cancelSession = () => transport.send({ method: 'DELETE', url: location, scopes, idempotent: false }).catch(() => undefined);
+  const abandon = async (error: unknown): Promise<never> => {
+    await cancelSession();
+    throw error;
+  };
+
+  let reader: BlobReader;
+  try {
+    reader = await source.open();
+  } catch (error) {
+    return abandon(error);
+  }
+  try {
+    const expected = source.size ?? reader.size;
+    const hash = verifiedDigest(reader) === source.digest ? undefined : digestHasher(source.digest);
+    const iterator = reader.chunks[Symbol.asyncIterator]();
+    let failure: { error: unknown } | undefined;
+    const fail = (error: Error): never => {
+      failure = { error };
+      throw error;
+    };
+    const protocol = (message: string) => new RegistryError(`upload blob: ${where}: ${message}`, { host: transport.host, repository, reference: source.digest, code: 'E_REGISTRY_PROTOCOL' });
+    // One piece is held back until the next arrives: the last goes out only after the check.
+    let held: Uint8Array | undefined;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(out) {
+          try {
+            for (;;) {
+              let next: IteratorResult<Uint8Array>;
+              try {
+                next = await iterator.next();
+              } catch (error) {
+                failure = { error };
+                throw error;
+              }
+              if (next.done === true) {
+                if (expected !== undefined && progress.bytes !== expected) fail(protocol(`the source ended after ${progress.bytes} of the ${expected} bytes it announced`));
+                const actual = hash?.digest();
+                if (actual !== undefined && actual !== source.digest) {
+                  fail(
+                    new DigestMismatchError(`upload blob: ${where}: the source's content has digest ${actual}`, {
+                      host: transport.host,
+                      repository,
+                      reference: source.digest,
+                      expected: source.digest,
+                      actual,
+                    }),
+                  );
+                }
+                if (held !== undefined) out.enqueue(held);
+                held = undefined;
+                out.close();
+                return;
+              }
+              const piece = next.value;
+              if (piece.length === 0) continue;
+              progress.bytes += piece.length;
+              if (expected !== undefined && progress.bytes > expected) {
+                fail(protocol(`the source sent more than the ${expected} bytes ${expected === source.size ? 'its descriptor says' : 'it announced'}`));
+              }
+              hash?.update(piece);
+              const previous = held;
+              held = piece;
+              if (previous !== undefined) {
+                out.enqueue(previous);
+                return;
+              }
+            }
+          } catch (error) {
+            out.error(error);
+          }
+        },
+      },
+      // Read ahead of the upload by up to READ_AHEAD_BYTES: the download keeps going while a piece
+      // is on its way to the registry, instead of each waiting for the other.
+      new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD_BYTES }),
+    );
+    const octet = { 'Content-Type': 'application/octet-stream' };
+    const send = async (request: { method: 'PUT' | 'PATCH'; url: URL; headers: Record<string, string> }): Promise<TransportResponse> => {
+      let response: TransportResponse;
+      try {
+        response = await transport.send({ ...request, bodyStream: body, scopes, idempotent: false });
+      } catch (error) {
+        // The request failed because its source did: that is the error to report.
+        if (failure !== undefined) return abandon(failure.error);
+        throw error;
+      }
+      // Whatever the registry answered, a source that failed leaves nothing to keep.
+      if (failure !== undefined) return abandon(failure.error);
+      return response;
+    };
+    const refused = async (response: TransportResponse): Promise<never> => {
+      if (failure !== undefined) return abandon(failure.error);
+      const error = transport.responseError(response, context);
+      if (STREAM_REFUSALS.has(response.status) && error.ociCode !== 'DIGEST_INVALID') {
+        await cancelSession();
+        throw new StreamRefusedError(error);
+      }
+      throw error;
+    };
+    const closing = (url: URL) => {
+      const out = new URL(url);
+      out.searchParams.set('digest', source.digest);
+      return out;
+    };
+
+    let response: TransportResponse;
+    if (expected !== undefined) {
+      response = await send({ method: 'PUT', url: closing(location), headers: { ...octet, 'Content-Length': String(expected) } });
+      if (response.status !== 201) return await refused(response);
+    } else {
+      response = await send({ method: 'PATCH', url: location, headers: octet });
+      if (response.status !== 202) return await refused(response);
+      const next = response.headers.get('location');
+      if (next !== null) location = transport.registryUrl(next, response.url, 'an upload Location');
+      response = await transport.send({ method: 'PUT', url: closing(location), body: new Uint8Array(), scopes, idempotent: false });
+      if (response.status !== 201) throw transport.responseError(response, context);
+    }
+    checkStored(transport, repository, source.digest, response);
+  } finally {
+    await reader.close();
+  }
+}
+
+function checkStored(transport: RegistryTransport, repository: string, digest: string, response: TransportResponse): void {
+  const stored = response.headers.get('docker-content-digest');
+  if (stored !== null && stored !== digest) {
+    throw new DigestMismatchError(`${transport.host}/${repository}: registry stored blob ${digest} as ${stored}`, {
+      host: transport.host,
+      repository,
+      reference: digest,
+      expected: digest,
+      actual: stored,
+    });
+  }
 }
 
 /**
@@ -49,9 +241,11 @@ export async function completeUpload(
   repository: string,
   start: URL,
   source: BlobSource,
-  sizes: UploadSizes,
+  requested: UploadSizes,
   progress: { bytes: number } = { bytes: 0 },
+  minChunkBytes?: number,
 ): Promise<void> {
+  const sizes = { ...requested, chunkBytes: Math.max(requested.chunkBytes, minChunkBytes ?? 0) };
   const scopes: Scope[] = [{ repository, actions: ['pull', 'push'] }];
   const context = { action: 'upload blob', repository, reference: source.digest, notFound: 'blob' as const };
   const octet = { 'Content-Type': 'application/octet-stream' };
@@ -98,7 +292,8 @@ export async function completeUpload(
     const expected = source.size ?? reader.size;
     const monolithic = expected !== undefined && expected <= sizes.monolithicMaxBytes;
     const limit = Math.min(source.size ?? Infinity, monolithic ? expected : Infinity);
-    const hash = digestHasher(source.digest);
+    // Hashed once: here only when the reader does not verify its bytes itself.
+    const hash = verifiedDigest(reader) === source.digest ? undefined : digestHasher(source.digest);
     const held: Uint8Array[] = [];
     let chunk: Uint8Array | undefined;
     let fill = 0;
@@ -124,7 +319,7 @@ export async function completeUpload(
           }),
         );
       }
-      hash.update(piece);
+      hash?.update(piece);
       if (monolithic) {
         held.push(piece);
         continue;
@@ -150,7 +345,8 @@ export async function completeUpload(
         }
       }
     }
-    const actual = hash.digest();
+    // A verifying reader has already thrown (above, from iterator.next) when its bytes did not match.
+    const actual = hash?.digest() ?? source.digest;
     if (actual !== source.digest) {
       return abandon(
         new DigestMismatchError(`upload blob: ${where}: the source's content has digest ${actual}`, {
@@ -179,16 +375,7 @@ export async function completeUpload(
       idempotent: false,
     });
     if (response.status !== 201) throw transport.responseError(response, context);
-    const stored = response.headers.get('docker-content-digest');
-    if (stored !== null && stored !== source.digest) {
-      throw new DigestMismatchError(`${transport.host}/${repository}: registry stored blob ${source.digest} as ${stored}`, {
-        host: transport.host,
-        repository,
-        reference: source.digest,
-        expected: source.digest,
-        actual: stored,
-      });
-    }
+    checkStored(transport, repository, source.digest, response);
   } finally {
     await reader.close();
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeTestImage, makeTestMultiPlatform, type TestImage } from '@slipway/testing';
+import { makeTestImage, makeTestIndex, makeTestMultiPlatform, type RegistryPeer, type TestImage } from '@slipway/testing';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { clientFor, registryPeer, seedWithSkopeo, skopeoDigest, skopeoPullAll, skopeoRaw, text } from '../test/peers.js';
@@ -61,6 +61,42 @@ describe('copyImage', () => {
     expect(result.blobs).toMatchObject({ uploaded: 3, present: 1, mounted: 0 });
     expect(await skopeoDigest(target, 'acme/api:v1.0')).toBe(index.digest);
     await skopeoPullAll(target, 'acme/api:v1');
+  });
+
+  it('copies a two-platform index across registries in the fewest requests the spec allows, fewer than skopeo copy --all', async () => {
+    const source = await registryPeer();
+    const index = makeTestIndex([makeTestImage({ architecture: 'amd64', padBytes: 512 * 1024 }), makeTestImage({ architecture: 'arm64', padBytes: 512 * 1024 })]);
+    await seedWithSkopeo(source, index, 'acme/api:v1');
+    const blobs = index.images.flatMap((image) => [image.config, ...image.layers]);
+    // What the registries' front doors counted, by kind of request.
+    const kinds = (peer: RegistryPeer) =>
+      peer.requests.map((r) => `${r.method} ${r.path.includes('/blobs/uploads/') ? 'upload' : r.path.includes('/blobs/') ? 'blob' : r.path.includes('/manifests/') ? 'manifest' : r.path}`).sort();
+    const times = (n: number, kind: string) => Array.from({ length: n }, () => kind);
+
+    const target = await registryPeer();
+    source.clearRequests();
+    const result = await copyImage({
+      from: { registry: clientFor(source).client, repository: 'acme/api', reference: 'v1' },
+      to: { registry: clientFor(target).client, repository: 'acme/api', tags: ['v1'] },
+    });
+    expect(result.blobs).toEqual({ mounted: 0, uploaded: blobs.length, present: 0, uploadedBytes: blobs.reduce((sum, b) => sum + b.size, 0) });
+    // The index and each child read once, each blob downloaded once.
+    expect(kinds(source)).toEqual([...times(blobs.length, 'GET blob'), ...times(3, 'GET manifest')]);
+    // Per blob: is it there, a session, one PUT with the whole blob streamed; then each child and the tag.
+    expect(kinds(target)).toEqual([...times(blobs.length, 'HEAD blob'), ...times(blobs.length, 'POST upload'), ...times(3, 'PUT manifest'), ...times(blobs.length, 'PUT upload')]);
+    const slipwayRequests = source.requests.length + target.requests.length;
+    expect(slipwayRequests).toBe(3 + 4 * blobs.length + 3);
+
+    // skopeo, counted the same way, into a registry of its own.
+    const witness = await registryPeer();
+    source.clearRequests();
+    await execa('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source.host}/acme/api:v1`, `docker://${witness.host}/acme/api:v1`]);
+    const skopeoRequests = source.requests.length + witness.requests.length;
+    expect(slipwayRequests).toBeLessThan(skopeoRequests);
+    for (const peer of [target, witness]) {
+      expect(await skopeoDigest(peer, 'acme/api:v1')).toBe(index.digest);
+      await skopeoPullAll(peer, 'acme/api:v1');
+    }
   });
 
   it('refuses to move an existing tag, writes nothing, and leaves tags already at the digest alone', async () => {

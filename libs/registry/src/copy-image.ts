@@ -1,4 +1,4 @@
-import { canOpenBlobs, canPushBlobsFrom, registryBlobSource } from './blob-stream.js';
+import { canOpenBlobs, canPushBlobsFrom, countingSource, registryBlobSource } from './blob-stream.js';
 import { computeDigest } from './digest.js';
 import { parseJsonObject } from './json-object.js';
 import { RegistryError } from './errors.js';
@@ -31,6 +31,20 @@ export interface CopyImageOptions {
   immutable?: boolean;
   /** Blobs copied at once. Default 4. */
   concurrency?: number;
+  /**
+   * Called as blob bytes move (for a progress display): when a blob starts and as each piece of
+   * it is sent. Blobs mounted or already present are not reported.
+   */
+  onProgress?: (progress: BlobProgress) => void;
+}
+
+/** How far one blob's transfer has come. */
+export interface BlobProgress {
+  digest: string;
+  /** The descriptor's size. */
+  size: number;
+  /** Bytes of it read and sent so far: 0 again when a failed transfer starts over from the source. */
+  bytes: number;
 }
 
 export interface CopyImageResult {
@@ -88,6 +102,7 @@ export async function copyImage(options: CopyImageOptions): Promise<CopyImageRes
     blobs: { mounted: 0, uploaded: 0, present: 0, uploadedBytes: 0 },
   };
   const concurrency = options.concurrency ?? 4;
+  if (options.onProgress !== undefined) progressOf.set(result, options.onProgress);
 
   const pending: { target: CopyTarget & { registry: Registry }; tags: string[]; conversion: Conversion | undefined }[] = [];
   for (const target of targets) {
@@ -200,18 +215,23 @@ async function copyContent(
   await forEachLimited(unique, concurrency, (blob) => copyBlob(blob, from, target, result));
 }
 
+/** copyImage's progress callback, for the blob copies of the call under way. */
+const progressOf = new WeakMap<CopyImageResult, (progress: BlobProgress) => void>();
+
 async function copyBlob(blob: Descriptor, from: CopySource, target: CopyTarget & { registry: Registry }, result: CopyImageResult): Promise<void> {
   const mounting = target.registry === from.registry && isMounting(target.registry) ? target.registry : undefined;
   if (mounting !== undefined && (await mounting.mountBlob(target.repository, blob.digest, from.repository))) {
     result.blobs.mounted++;
     return;
   }
-  if (await target.registry.hasBlob(target.repository, blob.digest)) {
-    result.blobs.present++;
-    return;
-  }
   if (canOpenBlobs(from.registry) && canPushBlobsFrom(target.registry)) {
-    const pushed = await target.registry.pushBlobFrom(target.repository, registryBlobSource(from.registry, from.repository, blob));
+    // pushBlobFrom checks for the blob itself: no HEAD of our own before it.
+    const onProgress = progressOf.get(result);
+    const source = registryBlobSource(from.registry, from.repository, blob);
+    const pushed = await target.registry.pushBlobFrom(
+      target.repository,
+      onProgress === undefined ? source : countingSource(source, (bytes) => onProgress({ digest: blob.digest, size: blob.size, bytes })),
+    );
     // 'present' with bytes sent: our upload landed but its answer was lost.
     if (pushed.outcome === 'present' && pushed.bytes === 0) {
       result.blobs.present++;
@@ -221,8 +241,13 @@ async function copyBlob(blob: Descriptor, from: CopySource, target: CopyTarget &
     }
     return;
   }
+  if (await target.registry.hasBlob(target.repository, blob.digest)) {
+    result.blobs.present++;
+    return;
+  }
   const bytes = await from.registry.getBlob(from.repository, blob.digest, { size: blob.size });
   await target.registry.pushBlob(target.repository, { digest: blob.digest, bytes });
+  progressOf.get(result)?.({ digest: blob.digest, size: blob.size, bytes: bytes.length });
   result.blobs.uploaded++;
   result.blobs.uploadedBytes += bytes.length;
 }

@@ -12,7 +12,9 @@
 import type { ImageBlob, ImageContent } from './builders/image.js';
 import { DigestMismatchError, RegistryError } from './errors.js';
 import { readFile } from 'node:fs/promises';
-import { canOpenBlobs, canPushBlobsFrom, fileBlobSource, registryBlobSource } from './blob-stream.js';
+import { canOpenBlobs, canPushBlobsFrom, countingSource, fileBlobSource, registryBlobSource } from './blob-stream.js';
+import type { BlobProgress } from './copy-image.js';
+import type { BlobSource } from './types.js';
 import { guardTag } from './guard-tag.js';
 import type { Registry } from './types.js';
 
@@ -31,7 +33,10 @@ export interface PushImageOptions {
   repository: string;
   image: ImageContent;
   tags: readonly string[];
+  /** After each blob uploaded. */
   onProgress?: (progress: PushProgress) => void;
+  /** As blob bytes move (for a progress display): when a blob starts and as each piece of it is sent. */
+  onBlobProgress?: (progress: BlobProgress) => void;
 }
 
 export interface PushImageResult {
@@ -63,7 +68,7 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
   const totalBytes = missing.reduce((sum, b) => sum + b.size, 0);
   let pushedBytes = 0;
   for (const blob of missing) {
-    const bytes = await pushOne(registry, repository, blob);
+    const bytes = await pushOne(registry, repository, blob, options.onBlobProgress);
     pushedBytes += bytes;
     options.onProgress?.({ digest: blob.digest, bytes, pushedBytes, totalBytes });
   }
@@ -105,24 +110,30 @@ function* allBlobs(image: ImageContent): Generator<ImageBlob> {
 }
 
 /** Upload one blob; its size. A base image's layer is streamed from its registry when both sides can. */
-async function pushOne(registry: Registry, repository: string, blob: ImageBlob): Promise<number> {
+async function pushOne(registry: Registry, repository: string, blob: ImageBlob, onProgress: ((progress: BlobProgress) => void) | undefined): Promise<number> {
+  const counted = (source: BlobSource): BlobSource =>
+    onProgress === undefined ? source : countingSource(source, (bytes) => onProgress({ digest: blob.digest, size: blob.size, bytes }));
+  const whole = (bytes: number): number => {
+    onProgress?.({ digest: blob.digest, size: blob.size, bytes });
+    return bytes;
+  };
   if (blob.bytes !== undefined) {
     await registry.pushBlob(repository, { digest: blob.digest, bytes: blob.bytes });
-    return blob.bytes.length;
+    return whole(blob.bytes.length);
   }
   if (blob.path !== undefined) {
-    if (canPushBlobsFrom(registry)) return (await registry.pushBlobFrom(repository, fileBlobSource(blob.path, blob))).bytes;
+    if (canPushBlobsFrom(registry)) return (await registry.pushBlobFrom(repository, counted(fileBlobSource(blob.path, blob)))).bytes;
     const bytes = new Uint8Array(await readFile(blob.path));
     await registry.pushBlob(repository, { digest: blob.digest, bytes });
-    return bytes.length;
+    return whole(bytes.length);
   }
   const { source } = blob;
   if (!source) throw new RegistryError(`blob ${blob.digest} has neither bytes nor a source to read them from`, { repository, reference: blob.digest });
   if (canOpenBlobs(source.registry) && canPushBlobsFrom(registry)) {
-    const pushed = await registry.pushBlobFrom(repository, registryBlobSource(source.registry, source.repository, blob));
+    const pushed = await registry.pushBlobFrom(repository, counted(registryBlobSource(source.registry, source.repository, blob)));
     return pushed.bytes;
   }
   const bytes = await source.registry.getBlob(source.repository, blob.digest, { size: blob.size });
   await registry.pushBlob(repository, { digest: blob.digest, bytes });
-  return bytes.length;
+  return whole(bytes.length);
 }

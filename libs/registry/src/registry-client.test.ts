@@ -30,7 +30,7 @@ describe('createRegistryClient against Distribution (no auth)', () => {
 
   it('uploads a large blob in chunks (PATCH) and the registry stores the right content', async () => {
     const peer = await registryPeer();
-    const { client } = clientFor(peer, { monolithicMaxBytes: 64 * 1024, chunkBytes: 50 * 1024 });
+    const { client } = clientFor(peer, { uploadMode: 'chunks', monolithicMaxBytes: 64 * 1024, chunkBytes: 50 * 1024 });
     const image = makeTestImage({ padBytes: 200 * 1024 });
     const layer = image.layers[0] as (typeof image.layers)[0];
     expect(await client.uploadBlob('acme/big', layer)).toBe('uploaded');

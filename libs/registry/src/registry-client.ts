@@ -2,7 +2,7 @@
 
 import { MAX_BLOB_IN_MEMORY, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES } from './limits.js';
 import { parseJsonObject } from './json-object.js';
-import { completeUpload, isRetryableUploadFailure, startUpload, type UploadSizes } from './blob-upload.js';
+import { completeUpload, isRetryableUploadFailure, startUpload, streamUpload, StreamRefusedError, type UploadMode, type UploadSizes } from './blob-upload.js';
 import type { CredentialSource } from './credentials.js';
 import { computeDigest, isDigest } from './digest.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
@@ -33,9 +33,19 @@ export interface RegistryClientOptions {
   onRequest?: (event: RequestEvent) => void;
   /** `n` for tag list pages; default: the registry's own page size. */
   tagPageSize?: number;
-  /** Blobs up to this size are uploaded in one request. Default 16 MiB. */
+  /**
+   * How blobs are uploaded. `stream` (default): each in one streamed request — a PUT with its
+   * Content-Length, or one PATCH and a closing PUT when its size is unknown — holding no more than
+   * a piece of it; a registry that refuses that body (411, 413, 416, …) gets chunks instead, for
+   * that blob and every later one. `chunks`: always PATCHes of `chunkBytes`.
+   */
+  uploadMode?: UploadMode;
+  /** Chunked uploads: blobs up to this size are uploaded in one request. Default 16 MiB. */
   monolithicMaxBytes?: number;
-  /** Chunk size for larger blobs, and about what a streaming upload holds in memory. Default 8 MiB. */
+  /**
+   * Chunked uploads: the chunk size for larger blobs (raised to the registry's
+   * OCI-Chunk-Min-Length), and about what such an upload holds in memory. Default 8 MiB.
+   */
   chunkBytes?: number;
   /**
    * Per HTTP exchange, connect to last body byte. Default 60 s. A streamed blob download (openBlob)
@@ -55,8 +65,8 @@ export interface RegistryClient extends Registry {
   /** pushBlob that says what happened; with `mountFrom`, tries a cross-repository mount first. */
   uploadBlob(repository: string, blob: { digest: string; bytes: Uint8Array }, options?: { mountFrom?: string }): Promise<BlobPushOutcome>;
   /**
-   * pushBlob from a stream: PATCHes of at most `chunkBytes` read from `source` as they are sent,
-   * re-opening the source for every restarted session. With `mountFrom`, tries a mount first.
+   * pushBlob from a stream, sent as it is read (see `uploadMode`), re-opening the source for every
+   * restarted session. With `mountFrom`, tries a mount first.
    */
   pushBlobFrom(repository: string, source: BlobSource, options?: { mountFrom?: string }): Promise<BlobPushResult>;
   /** The blob's bytes as they arrive, verified against `digest` at the end (see BlobReader). */
@@ -103,6 +113,8 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   });
   const sizes: UploadSizes = { monolithicMaxBytes: options.monolithicMaxBytes ?? 16 * 1024 * 1024, chunkBytes: options.chunkBytes ?? 8 * 1024 * 1024 };
   const host = options.host;
+  // Becomes 'chunks' for good once the registry refuses a streamed body.
+  let uploadMode: UploadMode = options.uploadMode ?? 'stream';
   const pull = (repository: string): Scope[] => [{ repository, actions: ['pull'] }];
   const push = (repository: string): Scope[] => [{ repository, actions: ['pull', 'push'] }];
 
@@ -172,7 +184,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         actual,
       });
     }
-    return (await pushBlobFrom(repository, bytesSource(blob), pushOptions)).outcome;
+    return (await pushBlobFrom(repository, bytesSource(blob, { hashed: true }), pushOptions)).outcome;
   }
 
   async function pushBlobFrom(repository: string, source: BlobSource, pushOptions: { mountFrom?: string } = {}): Promise<BlobPushResult> {
@@ -183,9 +195,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       try {
         const started = await startUpload(transport, repository, mountFrom === undefined || mountFrom === repository ? undefined : { digest: source.digest, from: mountFrom });
         if (started.mounted) return { outcome: 'mounted', bytes: 0 };
-        await completeUpload(transport, repository, started.location, source, sizes, progress);
+        if (uploadMode === 'stream') await streamUpload(transport, repository, started.location, source, progress);
+        else await completeUpload(transport, repository, started.location, source, sizes, progress, started.minChunkBytes);
         return { outcome: 'uploaded', bytes: progress.bytes };
       } catch (error) {
+        if (error instanceof StreamRefusedError) {
+          // Not a failed attempt: the same upload again, in chunks.
+          uploadMode = 'chunks';
+          attempt--;
+          continue;
+        }
         // A source that failed halfway (a reset download) is restarted like a failed session.
         if (!isRetryableUploadFailure(error) || attempt + 1 >= retry.attempts) throw error;
         // The response may be what got lost: if the blob landed, we are done.

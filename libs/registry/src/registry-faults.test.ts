@@ -76,9 +76,21 @@ describe('retries', () => {
     expect(peer.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['HEAD 404', 'POST 202', 'PUT 0', 'HEAD 200']);
   });
 
-  it('restarts an upload that failed before landing, and the blob arrives intact', async () => {
+  it('restarts a streamed upload that failed before landing, and the blob arrives intact', async () => {
     const peer = await registryPeer();
-    const { client } = clientFor(peer, { monolithicMaxBytes: 1024, chunkBytes: 4096 });
+    const { client } = clientFor(peer);
+    const image = makeTestImage({ padBytes: 10_000 });
+    peer.injectFault({ method: 'POST', path: '/blobs/uploads/', status: 503 });
+    peer.injectFault({ method: 'PUT', path: '/blobs/uploads/', reset: 'before' });
+    for (const blob of [image.config, ...image.layers]) await client.pushBlob('acme/api', blob);
+    await client.putManifest('acme/api', 'v1', image);
+    expect(peer.requests.filter((r) => r.fault).map((r) => r.method)).toEqual(['POST', 'PUT']);
+    await skopeoPullAll(peer, 'acme/api:v1');
+  });
+
+  it('restarts a chunked upload that failed before landing, and the blob arrives intact', async () => {
+    const peer = await registryPeer();
+    const { client } = clientFor(peer, { uploadMode: 'chunks', monolithicMaxBytes: 1024, chunkBytes: 4096 });
     const image = makeTestImage({ padBytes: 10_000 });
     peer.injectFault({ method: 'POST', path: '/blobs/uploads/', status: 503 });
     peer.injectFault({ method: 'PATCH', path: '/blobs/uploads/', reset: 'before' });

@@ -71,6 +71,15 @@ export interface TransportRequest {
   url: string | URL;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /**
+   * A body sent as it is read (a blob upload), instead of `body`. It can be read only once, so the
+   * request is never sent again: no retry, no answer to a 401 challenge, no redirect followed (the
+   * response that asked for them is returned). Not bounded by `timeoutMs` as a whole, but by its
+   * pace: a wait of `timeoutMs` for the server to take the next piece, or for its answer after
+   * the last, aborts it, and so does a pace below `minBytesPerSecond` over the time spent waiting
+   * on the server. A failure of the stream itself (its source) rejects the request.
+   */
+  bodyStream?: ReadableStream<Uint8Array>;
   scopes: readonly Scope[];
   /** Safe to send again after a lost response (GET, HEAD, PUT of a manifest). */
   idempotent: boolean;
@@ -202,7 +211,7 @@ export class RegistryTransport {
         }
         throw this.networkError(request, error);
       }
-      if (response.status === 401 && !authRetried) {
+      if (response.status === 401 && !authRetried && request.bodyStream === undefined) {
         const widened = await this.onUnauthorized(response, scopes, authorization);
         if (widened !== undefined) {
           authRetried = true;
@@ -284,8 +293,16 @@ export class RegistryTransport {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { ...request.headers };
       if (authorization !== undefined && !foreign) headers['Authorization'] = authorization;
-      const response = await this.fetchOnce(foreign ? 'redirect' : 'registry', url, { method, headers, body }, request.maxBytes, request.stream === true, deadline);
-      if (!REDIRECTS.has(response.status) || !response.headers.has('location')) return response;
+      const response = await this.fetchOnce(
+        foreign ? 'redirect' : 'registry',
+        url,
+        { method, headers, body, ...(request.bodyStream === undefined ? {} : { bodyStream: request.bodyStream }) },
+        request.maxBytes,
+        request.stream === true,
+        deadline,
+      );
+      // A streamed body is gone once sent: a redirect is returned, not followed.
+      if (!REDIRECTS.has(response.status) || !response.headers.has('location') || request.bodyStream !== undefined) return response;
       if (hop >= MAX_REDIRECTS) throw new RegistryError(`${this.host}: too many redirects for ${this.describe(request.url)}`, { host: this.host, code: 'E_REGISTRY_PROTOCOL' });
       const next = this.redirectTarget(response.headers.get('location') as string, url, request);
       // A credential belongs to the exact origin (scheme, host and port) it was issued for.
@@ -327,7 +344,7 @@ export class RegistryTransport {
   private async fetchOnce(
     kind: RequestEvent['kind'],
     url: URL,
-    init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined },
+    init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined; bodyStream?: ReadableStream<Uint8Array> },
     maxBytes: number | undefined,
     stream = false,
     deadline = this.clock() + this.options.timeoutMs,
@@ -338,17 +355,27 @@ export class RegistryTransport {
     // (streamedBody): a wait for the next piece, and a minimum throughput.
     const budget = Math.max(1, Math.min(this.options.timeoutMs, deadline - this.clock()));
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException(`no complete answer within ${Math.round(budget)} ms`, 'TimeoutError')), budget);
     const idle = new IdleTimer(controller, this.options.timeoutMs);
+    // A streamed request body is bounded by its pace (pacedBody), not by one budget for the whole exchange.
+    const timer =
+      init.bodyStream === undefined
+        ? setTimeout(() => controller.abort(new DOMException(`no complete answer within ${Math.round(budget)} ms`, 'TimeoutError')), budget)
+        : undefined;
     let handedOver = false;
     try {
+      const sent = init.bodyStream === undefined ? init.body : this.pacedBody(init.bodyStream, event, idle, controller);
       const response = await this.options.fetch(url, {
         method: init.method,
         headers: init.headers,
-        ...(init.body === undefined ? {} : { body: init.body }),
-        redirect: 'manual',
+        ...(sent === undefined ? {} : { body: sent }),
+        ...(init.bodyStream === undefined ? {} : { duplex: 'half' }),
+        // 'manual' makes fetch keep a copy of a streamed body for a redirect it would never
+        // follow (the body is teed, and the unread branch holds every byte); a streamed body
+        // follows no redirect anyway, so one fails the request instead.
+        redirect: init.bodyStream === undefined ? 'manual' : 'error',
         signal: controller.signal,
-      });
+      } as RequestInit);
+      idle.disarm();
       event.status = response.status;
       if (stream && response.status >= 200 && response.status < 300 && init.method !== 'HEAD') {
         clearTimeout(timer);
@@ -376,6 +403,58 @@ export class RegistryTransport {
         this.options.onRequest?.(event);
       }
     }
+  }
+
+  /**
+   * `source` as a request body that counts what it hands over (`event.bytesSent`) and keeps the
+   * server to a pace: the time from handing over a piece until the next is asked for, and after
+   * the last until the answer, is time spent on the server; `timeoutMs` of it at once, or a pace
+   * below `minBytesPerSecond` over each `timeoutMs` of it, aborts the exchange. Time spent reading
+   * `source` does not count (its own reader bounds it).
+   */
+  private pacedBody(source: ReadableStream<Uint8Array>, event: RequestEvent, idle: IdleTimer, controller: AbortController): ReadableStream<Uint8Array> {
+    const reader = source.getReader();
+    const { timeoutMs, minBytesPerSecond } = this.options;
+    let waited = 0;
+    let windowBytes = 0;
+    let handedAt: number | undefined;
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(out) {
+          idle.disarm();
+          if (handedAt !== undefined) {
+            waited += performance.now() - handedAt;
+            handedAt = undefined;
+            if (waited >= timeoutMs) {
+              if ((windowBytes * 1000) / waited < minBytesPerSecond) {
+                const why = `the server took the body at ${Math.round((windowBytes * 1000) / waited)} bytes/s, below ${minBytesPerSecond}`;
+                controller.abort(new DOMException(why, 'TimeoutError'));
+                out.error(new DOMException(why, 'TimeoutError'));
+                return;
+              }
+              waited = 0;
+              windowBytes = 0;
+            }
+          }
+          const next = await reader.read();
+          if (next.done) {
+            out.close();
+          } else {
+            event.bytesSent += next.value.length;
+            windowBytes += next.value.length;
+            out.enqueue(next.value);
+          }
+          // Now the server's turn: to take this piece, or to answer.
+          handedAt = performance.now();
+          idle.arm();
+        },
+        async cancel(reason) {
+          idle.disarm();
+          await reader.cancel(reason).catch(() => undefined);
+        },
+      },
+      { highWaterMark: 0 },
+    );
   }
 
   private streamedBody(response: Response, url: URL, method: string, event: RequestEvent, idle: IdleTimer): StreamedBody {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -65,6 +66,28 @@ describe('every request is bounded in time', () => {
     const { error, ms } = await timed(client.resolve('acme/api', 'v1'));
     expect(error).toMatchObject({ code: 'E_REGISTRY_NETWORK' });
     expect(ms).toBeLessThan(bounds.deadlineMs + 500);
+  });
+
+  it('a streamed upload the registry stops taking is cut off after timeoutMs, though a whole upload may take longer', async () => {
+    const bytes = new Uint8Array(32 * 1024 * 1024);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    let taken = 0;
+    const stalled = await peer((req, res) => {
+      if (req.method === 'HEAD') return void res.writeHead(404).end();
+      if (req.method === 'POST') return void res.writeHead(202, { Location: '/v2/acme/api/blobs/uploads/1' }).end();
+      // The PUT: take its first bytes, then stop reading and never answer.
+      req.on('data', (chunk: Buffer) => {
+        taken += chunk.length;
+        if (taken > 1024 * 1024) req.pause();
+      });
+    });
+    const client = createRegistryClient({ host: stalled.host, insecure: true, ...bounds, retry: { attempts: 1 } });
+    const { error, ms } = await timed(client.uploadBlob('acme/api', { digest, bytes }));
+    expect(error).toMatchObject({ code: 'E_REGISTRY_NETWORK' });
+    expect(taken).toBeLessThan(bytes.length);
+    expect(ms).toBeLessThan(bounds.timeoutMs * 2 + 500);
+    expect(ms).toBeGreaterThanOrEqual(bounds.timeoutMs);
+    expect(stalled.requests.map((r) => r.split(' ')[0])).toEqual(['HEAD', 'POST', 'PUT']);
   });
 
   it('a streamed blob below the minimum throughput is cut off, though it never pauses long enough to be idle', async () => {

@@ -1,3 +1,4 @@
+import type { Output } from '../output.js';
 import { imageTags } from '@slipway/tag';
 import { publishArtifact, type ArtifactResult } from '../artifact.js';
 import type { Handler } from '../context.js';
@@ -24,7 +25,7 @@ export function ciEvent(options: Record<string, unknown>, env: NodeJS.ProcessEnv
 }
 
 /** A main-line push of the single scheme: branch, sha-<7> and latest images; merging never deploys. */
-async function branchBuild(ws: Workspace, branch: string, commit: string, dryRun: boolean, log: (m: string) => void): Promise<ArtifactResult[]> {
+async function branchBuild(ws: Workspace, branch: string, commit: string, dryRun: boolean, log: (m: string) => void, out: Output): Promise<ArtifactResult[]> {
   const head = await ws.git().fetchBranch(branch);
   const images = ws.serviceNames().map((name) => ws.service(name)).filter((s) => s.kind === 'image');
   await assertBuildable(ws, images, { commit, version: null, building: true });
@@ -33,7 +34,7 @@ async function branchBuild(ws: Workspace, branch: string, commit: string, dryRun
     const service = ws.service(name);
     if (service.kind !== 'image') continue;
     const tagSet = imageTags({ type: 'main', branch, commit, head }, { scheme: ws.config.scheme });
-    results.push(await publishArtifact(ws, { service, commit, version: null, tagSet, dryRun, log }));
+    results.push(await publishArtifact(ws, { service, commit, version: null, tagSet, dryRun, log, progress: (label) => out.progress(label) }));
   }
   return results;
 }
@@ -76,7 +77,7 @@ export const ci: Handler = async ({ options }, ctx) => {
     return route('nothing to do', null, `pushes to ${branch} do not publish on the staging line`);
   }
   if (scheme === 'single' && branch === ws.config.mainBranch) {
-    const artifacts = await branchBuild(ws, branch, commit, dryRun, log);
+    const artifacts = await branchBuild(ws, branch, commit, dryRun, log, ctx.out);
     return route(
       'branch build (no deploy)',
       { artifacts, dispatched: false },

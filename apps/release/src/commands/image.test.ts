@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { makeTestMultiPlatform, startRegistry, writeTestLayout, type RegistryPeer } from '@slipway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/run-cli.js';
+import { formatBytes } from '../progress.js';
 
 const exec = promisify(execFile);
 let registry: RegistryPeer;
@@ -63,6 +64,36 @@ describe('slipway image', () => {
     expect(await skopeoDigest(`${registry.host}/dst:v1`)).toBe(index.digest);
     expect(await skopeoDigest(`${registry.host}/dst:1`)).toBe(index.digest);
     for (const image of index.images) expect(await skopeoDigest(`${registry.host}/dst@${image.digest}`)).toBe(image.digest);
+  });
+
+  it('copy across registries says one line per step on stderr when it is not a terminal (CI logs), with --json too', async () => {
+    const other = await startRegistry();
+    try {
+      await writeFile(
+        join(workspace, 'services.json'),
+        JSON.stringify({ registry: registry.host, insecureRegistries: [registry.host, other.host], services: { api: {} } }),
+      );
+      const bytes = index.images.flatMap((image) => [image.config, ...image.layers]).reduce((sum, blob) => sum + blob.size, 0);
+      for (const [tag, json] of [
+        ['v1', false],
+        ['v2', true],
+      ] as const) {
+        const { exitCode, stdout, stderr } = await runCli(['image', 'copy', `${registry.host}/src:v1`, `${other.host}/mirror-${tag}:${tag}`, ...(json ? ['--json'] : []), '--cwd', workspace]);
+        expect(exitCode, stderr).toBe(0);
+        expect(stderr.split('\n')).toEqual([
+          `copying ${registry.host}/src:v1 to 1 repository…`,
+          expect.stringMatching(new RegExp(`^copied ${registry.host}/src:v1@${index.digest} \\(${formatBytes(bytes)} in \\d+\\.\\d s\\)$`)),
+          '',
+        ]);
+        // eslint-disable-next-line no-control-regex -- matching terminal controls is the point
+        expect(stderr).not.toMatch(/[\r\u001b]/);
+        if (json) expect(JSON.parse(stdout)).toMatchObject({ digest: index.digest, blobs: { uploadedBytes: bytes } });
+        expect(await skopeoDigest(`${other.host}/mirror-${tag}:${tag}`)).toBe(index.digest);
+      }
+    } finally {
+      await writeFile(join(workspace, 'services.json'), JSON.stringify({ registry: registry.host, insecureRegistries: [registry.host], services: { api: {} } }));
+      await other.stop();
+    }
   });
 
   it('copy refuses to move an existing tag to another digest (exit 3) and leaves it', async () => {

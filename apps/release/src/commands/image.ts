@@ -1,8 +1,9 @@
 import { ConfigError } from '@slipway/config';
-import { copiedDigest, copyImage, guardTag, type CopyTarget, type ImageRef } from '@slipway/registry';
+import { copiedDigest, copyImage, guardTag, type CopyImageResult, type CopyTarget, type ImageRef } from '@slipway/registry';
 import type { CommandContext, Handler } from '../context.js';
 import { UsageError, VerificationError } from '../errors.js';
 import { table } from '../output.js';
+import { formatBytes, formatSeconds } from '../progress.js';
 import { openWorkspace, registryFactory, type RegistryFactory } from '../workspace.js';
 
 // `slipway image …`: the registry library on the command line, like crane. It works inside a
@@ -85,7 +86,21 @@ export const imageCopy: Handler = async ({ args }, ctx) => {
   }
 
   ctx.out.info(`copying ${srcText} to ${targets.size} repositor${targets.size === 1 ? 'y' : 'ies'}…`);
-  const result = await copyImage({ from: { registry: src.registry, repository: src.ref.repository, reference: sourceReference }, to: [...targets.values()], immutable: true });
+  const progress = ctx.out.progress(`copying ${srcText}`);
+  let result: CopyImageResult;
+  try {
+    result = await copyImage({
+      from: { registry: src.registry, repository: src.ref.repository, reference: sourceReference },
+      to: [...targets.values()],
+      immutable: true,
+      onProgress: (p) => progress.update(p),
+    });
+  } catch (error) {
+    progress.stop();
+    throw error;
+  }
+  const copied = result;
+  progress.done(({ bytes, ms }) => `copied ${srcText}@${copied.digest} (${formatBytes(bytes)} in ${formatSeconds(ms)})`);
   const destinations = [...targets.values()].flatMap((t) => t.text);
   const data = { source: srcText, destinations, ...result };
   const human = [

@@ -24,6 +24,10 @@ describe('slipway publish (per-service)', () => {
     // The registry holds exactly that digest under the tag (skopeo as witness), in api's repository only.
     expect(await skopeoDigest(`${ws.registry.host}/acme/api:v1.0.0`)).toBe(manifest.digest);
     expect(await skopeoTags(`${ws.registry.host}/acme/vault`)).toEqual([]);
+    // stderr is not a terminal (as in CI): the push is one line, with what it sent and how long it took.
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('pushed '))).toEqual([expect.stringMatching(new RegExp(`^pushed api@${manifest.digest} \\(\\d+(\\.\\d)? (B|KiB|MiB) in \\d+\\.\\d s\\)$`))]);
+    // eslint-disable-next-line no-control-regex -- matching terminal controls is the point
+    expect(run.stderr).not.toMatch(/[\r\u001b]/);
     const releases = ws.github.repo(REPOSITORY).releases;
     expect(releases).toHaveLength(1);
     expect(releases[0]).toMatchObject({ tag_name: 'api/v1.0.0', prerelease: false, target_commitish: commit });

@@ -136,7 +136,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
       continue;
     }
     const tagSet = imageTags({ type: 'tag', tag: info, existing: released }, { scheme: ws.config.scheme, extras: service.imageTags });
-    artifacts.push(await publishArtifact(ws, { service, commit, version: info.version, tagSet, dryRun, log }));
+    artifacts.push(await publishArtifact(ws, { service, commit, version: info.version, tagSet, dryRun, log, progress: (label) => ctx.out.progress(label) }));
     crashPoint(ctx.env, `artifact:${service.name}`);
   }
 
