@@ -96,12 +96,7 @@ export async function streamUpload(
     throw error;
   };
 
-  let reader: BlobReader;
-  try {
-    reader = await source.open();
-  } catch (error) {
-    return abandon(error);
-  }
+  const reader: BlobReader = await source.open().catch(abandon);
   try {
     const expected = source.size ?? reader.size;
     const hash = verifiedDigest(reader) === source.digest ? undefined : digestHasher(source.digest);
@@ -282,12 +277,7 @@ export async function completeUpload(
     throw error;
   };
 
-  let reader: BlobReader;
-  try {
-    reader = await source.open();
-  } catch (error) {
-    return abandon(error);
-  }
+  const reader: BlobReader = await source.open().catch(abandon);
   try {
     const expected = source.size ?? reader.size;
     const monolithic = expected !== undefined && expected <= sizes.monolithicMaxBytes;

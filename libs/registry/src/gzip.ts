@@ -1,4 +1,5 @@
 import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { concatBytes } from './bytes.js';
 
 /** The compression level every reproducible layer uses; part of what fixes the layer's digest. */
 export const REPRODUCIBLE_GZIP_LEVEL = 6;
@@ -41,11 +42,5 @@ export function gzipReproducible(bytes: Uint8Array, level: number = REPRODUCIBLE
   }
   pieces.push(deflateRawSync(bytes.subarray(at), { level }));
   pieces.push(gzipTrailer(crc32(bytes), bytes.length));
-  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
+  return concatBytes(pieces);
 }
