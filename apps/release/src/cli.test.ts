@@ -16,6 +16,7 @@ describe('slipway CLI shell', () => {
     for (const top of new Set(COMMANDS.map((c) => c.name.split(' ')[0]))) expect(stdout).toMatch(new RegExp(`^  ${top}\\b`, 'm'));
     expect(stdout).toContain('image resolve|copy|tags');
     expect(stdout).toContain('Exit codes: 0 done');
+    expect(stdout).toContain('Environment: GITHUB_TOKEN (or GH_TOKEN)');
   });
 
   it('--version prints the package version', async () => {

@@ -38,7 +38,9 @@ export function buildProgram(
     .version(VERSION, '-V, --version', 'print the slipway version')
     .addHelpText(
       'after',
-      '\nExit codes: 0 done · 1 operational failure (safe to retry) · 2 bad input · 3 refused by policy\nRun `slipway <command> --help` for a command\'s flags.',
+      '\nExit codes: 0 done · 1 operational failure (safe to retry) · 2 bad input · 3 refused by policy\n' +
+        'Environment: GITHUB_TOKEN (or GH_TOKEN), GHCR_TOKEN, NODE_AUTH_TOKEN, SLIPWAY_GIT_TIMEOUT, SLIPWAY_BUILD_ENGINE, NO_COLOR and more: see docs/cli.md#environment.\n' +
+        'Run `slipway <command> --help` for a command\'s flags.',
     )
     // Program flags only before the command, so `release api --version 1.2.3` is the command's flag.
     .enablePositionalOptions()

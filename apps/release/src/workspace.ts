@@ -69,7 +69,7 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
       if (github) return github;
       const repository = config.repository;
       if (!repository) return (github = Promise.resolve(undefined));
-      const token = env['GITHUB_TOKEN'] ?? env['GH_TOKEN'];
+      const token = env['GITHUB_TOKEN'] || env['GH_TOKEN']; // an empty GITHUB_TOKEN (an unset secret in Actions) is none
       if (!token) {
         // Not cached: every call refuses alike.
         return Promise.reject(

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { ConfigError, parseConfig, servicesJsonSchema } from '@slipway/config';
 import { COMMANDS, run, type CommandDef } from '@slipway/release';
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_EXAMPLE, CROSS_FIELD_RULES, generatedDocs, GLOBAL_FLAGS, renderCliReference, renderServicesReference } from './index.js';
+import { CONTRACT_EXAMPLE, CROSS_FIELD_RULES, ENVIRONMENT, generatedDocs, GLOBAL_FLAGS, renderCliReference, renderServicesReference } from './index.js';
 import { table } from './markdown.js';
 
 const workspaceRoot = new URL('../../../', import.meta.url);
@@ -29,6 +29,26 @@ describe('committed references', () => {
       expect(doc, `${def.name} missing: run \`npm run docs\``).toContain(`### slipway ${def.name}\n`);
       expect(doc).toContain(['slipway', def.name, ...def.args].join(' '));
     }
+  });
+
+  it('docs/cli.md documents every environment variable the sources read', () => {
+    // Set by the system, by Nx or for git itself (slipway only reads them), or a test hook.
+    const notUsers = ['PATH', 'HOME', 'USER', 'USERNAME', 'LOGNAME', 'TERM', 'XDG_RUNTIME_DIR', 'NX_TASK_TARGET_PROJECT', 'NX_TASK_TARGET_TARGET', 'NX_WORKSPACE_ROOT', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_HTTP_LOW_SPEED_LIMIT', 'GIT_HTTP_LOW_SPEED_TIME', 'SLIPWAY_TEST_CRASH_AFTER'];
+    const documented = new Set(ENVIRONMENT.flatMap(([names]) => names.split(', ')));
+    const read = new Set<string>();
+    const roots = ['apps/release/src', ...readdirSync(new URL('libs', workspaceRoot)).map((lib) => `libs/${lib}/src`)];
+    for (const root of roots) {
+      for (const file of readdirSync(new URL(root, workspaceRoot), { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+        const text = committed(`${root}/${file}`);
+        for (const m of text.matchAll(/env\[['"]([A-Z][A-Z0-9_]+)['"]\]|['"](SLIPWAY_[A-Z0-9_]+)['"]/g)) read.add(m[1] ?? m[2] ?? '');
+      }
+    }
+    expect(read.size).toBeGreaterThan(10);
+    const undocumented = [...read].filter((name) => !documented.has(name) && !notUsers.includes(name)).sort();
+    expect(undocumented, 'add them to ENVIRONMENT in tools/docs/src/render-cli.ts and run `npm run docs`').toEqual([]);
+    const doc = committed('docs/cli.md');
+    for (const name of documented) expect(doc).toContain(`\`${name}\``);
   });
 
   it('docs/services-json.md documents every top-level key of the schema', () => {

@@ -25,6 +25,22 @@ const EXIT_CODES: readonly (readonly [string, string])[] = [
   ['3', 'refused by policy: not on main, immutable artifact differs, gate not passed, approval missing'],
 ];
 
+// Every environment variable slipway reads that a user sets. tools/docs/src/generate.test.ts checks
+// the sources against it (env['…'] and 'SLIPWAY_…' names), so a new one cannot go undocumented.
+export const ENVIRONMENT: readonly (readonly [string, string])[] = [
+  ['GITHUB_TOKEN, GH_TOKEN', 'GitHub API token (releases, notes, dispatches, the pins repository over https); the first one set wins. Also the ghcr.io password when GHCR_TOKEN is unset.'],
+  ['GITHUB_API_URL', 'GitHub API base URL, for GitHub Enterprise Server (default `https://api.github.com`); the token goes to this origin only.'],
+  ['GHCR_TOKEN', 'Token for ghcr.io, exchanged at its token endpoint; `GITHUB_ACTOR` is sent as the user name.'],
+  ['DOCKER_CONFIG', 'Folder of the docker `config.json` registry credentials (and its `credHelpers` / `credsStore`) are read from; default `$HOME/.docker`.'],
+  ['REGISTRY_AUTH_FILE', 'podman/buildah builds: your containers auth file (default `$XDG_RUNTIME_DIR/containers/auth.json`), merged into the private one slipway hands the engine.'],
+  ['NODE_AUTH_TOKEN, NPM_TOKEN', 'npm token for `kind: "npm"` services; otherwise npm\'s own configuration decides.'],
+  ['GITHUB_ACTOR', 'Who promoted, in the audit trail (else git\'s `user.name`, else `$USER`).'],
+  ['GITHUB_OUTPUT, GITHUB_STEP_SUMMARY', 'Set by GitHub Actions: `publish` and `reserve` write their outputs and a summary there.'],
+  ['SLIPWAY_GIT_TIMEOUT', 'Seconds a git command that talks to a remote (clone, fetch, push, ls-remote) may take in all; default 600.'],
+  ['SLIPWAY_BUILD_ENGINE', '`docker`, `podman` or `buildah`: the engine of `build.type: "docker"` on this machine, over services.json\'s `build.engine`; unset, one is detected.'],
+  ['NO_COLOR', 'Any non-empty value turns colour off (https://no-color.org).'],
+];
+
 const longName = (flags: string) => /--([\w-]+)/.exec(flags)?.[1] ?? flags;
 const sentence = (text: string) => `${prose(text.charAt(0).toUpperCase() + text.slice(1))}.`;
 
@@ -97,6 +113,9 @@ export function renderCliReference(commands: readonly CommandDef[], builtNames: 
     '## Exit codes',
     table(['Code', 'Meaning'], EXIT_CODES.map(([c, meaning]) => [code(c), meaning])),
     'Errors under `--json`: `{ "error": { "code": "E_…", "message": "…" } }` on stdout.',
+    '## Environment',
+    table(['Variable', 'Meaning'], ENVIRONMENT.map(([names, meaning]) => [names.split(', ').map(code).join(', '), meaning])),
+    'Secrets in these variables, and credentials in any URL given, are never printed: human output, `--json`, errors and the release manifest all show them as `***`.',
     '## Command reference',
     ...commands.map((def) => commandSection(def, built.has(def.name))),
   ]);
