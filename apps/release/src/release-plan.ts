@@ -173,7 +173,15 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
         : [];
   // Reachability of every tag at once: the last release is the highest version on the head's
   // history, never one of an abandoned branch.
-  const [gitTags, reachable] = await Promise.all([git.listTags(prefixes), git.tagsMergedInto(options.head.commit, prefixes)]);
+  const [gitTags, reachable, shallow] = await Promise.all([git.listTags(prefixes), git.tagsMergedInto(options.head.commit, prefixes), git.isShallow()]);
+  if (shallow) {
+    // Tags beyond the graft look unreachable and commits beyond it look new: the last release and
+    // the next version would both be wrong, so say why instead of answering.
+    throw new UsageError(
+      'this clone is shallow (a CI checkout with fetch-depth 1?): the history and tags that tell which version was released last are not all here. ' +
+        'Fetch them with `git fetch --unshallow --tags origin`, or in GitHub Actions set `fetch-depth: 0` on actions/checkout',
+    );
+  }
   const tagCommits = new Map(gitTags.map((t) => [t.name, t.commit]));
   const tagNames = new Set(tagCommits.keys());
 

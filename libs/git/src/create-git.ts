@@ -131,6 +131,11 @@ export function createGit(options: GitOptions): SourceControl {
       }
     },
 
+    async isShallow() {
+      const { stdout } = await run(['rev-parse', '--is-shallow-repository']);
+      return stdout.trim() === 'true';
+    },
+
     async filesAgainstParents(pairs) {
       if (pairs.length === 0) return [];
       for (const { commit, parent } of pairs) {

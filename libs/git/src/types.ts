@@ -65,6 +65,11 @@ export interface SourceControl extends WorkTreeOperations {
   listTags(prefix?: string | readonly string[]): Promise<TagInfo[]>;
   /** Names of the tags (starting with one of the prefixes; all when none) whose commit is reachable from `ref`: one `for-each-ref --merged`. */
   tagsMergedInto(ref: string, prefix?: string | readonly string[]): Promise<Set<string>>;
+  /**
+   * Whether this clone is shallow (`git clone --depth`, a CI checkout with `fetch-depth: 1`): its
+   * history stops at a graft, so reachability and commit ranges cannot be trusted.
+   */
+  isShallow(): Promise<boolean>;
   /** For each `{ commit, parent }`, the files that differ between them (one `diff-tree --stdin` for all): a merge against its other parents. */
   filesAgainstParents(pairs: ReadonlyArray<{ commit: string; parent: string }>): Promise<string[][]>;
   /** True when `commit` is `ref` or an ancestor of it; throws for revisions that don't exist. */

@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli } from '../../test/run-cli.js';
 import { gitWorkspace, type GitWorkspace } from '../../test/git-workspace.js';
 import type { ReleasePlan, ServicePlan } from '../release-plan.js';
 import type { ReleaseResult } from './release.js';
@@ -62,6 +67,30 @@ describe('plan on real histories', () => {
     expect(major.data.tag).toBe('api/v2.0.0');
     const taken = await ws.json('release', 'api', '--version', '2.0.0-alpha.2', '--dry-run');
     expect(taken.exitCode).toBe(3);
+  });
+
+  it('a shallow clone (fetch-depth 1) is exit 2 saying how to fetch the history, never a wrong "first release"; unshallowed, it plans right', async () => {
+    const ws = await gitWorkspace({ services: { api: { root: 'apps/api' } } });
+    await ws.land('feat(api): first', { 'apps/api/a.js': '0' });
+    await ws.release('api/v1.0.0');
+    await ws.land('fix(api): second', { 'apps/api/a.js': '1' });
+    await ws.land('feat(api): third', { 'apps/api/a.js': '2' });
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-shallow-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    // As actions/checkout does by default: one commit, no tags.
+    await execa('git', ['clone', '--quiet', '--depth', '1', '--branch', 'main', `file://${ws.repo.origin}`, dir]);
+
+    for (const argv of [['plan'], ['check', 'api'], ['release', 'api', '--dry-run']]) {
+      const run = await runCli([...argv, '--json'], { cwd: dir });
+      expect(run.exitCode, `${argv.join(' ')}: ${run.stdout}`).toBe(2);
+      expect(JSON.parse(run.stdout).error.message).toContain('this clone is shallow');
+      expect(JSON.parse(run.stdout).error.message).toContain('git fetch --unshallow --tags origin');
+    }
+
+    await execa('git', ['fetch', '--quiet', '--unshallow', '--tags', 'origin'], { cwd: dir });
+    const plan = await runCli(['plan', '--json'], { cwd: dir });
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(row(JSON.parse(plan.stdout) as ReleasePlan, 'api')).toMatchObject({ lastTag: 'api/v1.0.0', bump: 'minor', nextVersion: '1.1.0' });
   });
 
   it('reads raw messages: the subject is the first line, and a footer without a blank line still breaks', async () => {
