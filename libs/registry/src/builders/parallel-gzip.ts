@@ -35,7 +35,16 @@ export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: 
 
   let crc = 0;
   let length = 0;
-  const inFlight: Array<Promise<Buffer>> = [];
+  // Blocks being deflated, in order, each with its input buffer: once deflated, the buffer is
+  // reused for a later block, so a layer of any size allocates `concurrency + 1` blocks in all.
+  const inFlight: Array<{ piece: Promise<Buffer>; block: Uint8Array }> = [];
+  const free: Uint8Array[] = [];
+  const next = async (): Promise<Buffer> => {
+    const { piece, block } = inFlight.shift() as { piece: Promise<Buffer>; block: Uint8Array };
+    const deflated = await piece;
+    free.push(block);
+    return deflated;
+  };
   const deflate = (block: Uint8Array, last: boolean) => {
     const piece = deflateRawAsync(block, { level, ...(last ? {} : { finishFlush: constants.Z_FULL_FLUSH }) });
     // Awaited in order below; this only keeps a failure behind an earlier one from going unhandled.
@@ -44,7 +53,7 @@ export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: 
   };
 
   yield GZIP_HEADER;
-  let block = new Uint8Array(blockBytes);
+  let block: Uint8Array = new Uint8Array(blockBytes);
   let filled = 0;
   for await (const chunk of source) {
     crc = crc32(chunk, crc);
@@ -58,15 +67,15 @@ export async function* parallelGzip(source: AsyncIterable<Uint8Array>, options: 
       if (filled === blockBytes) {
         // A full block is not known to be the last until more input (or the end) arrives; a full
         // flush here and an empty final block at the end keeps the bytes independent of that.
-        inFlight.push(deflate(block, false));
-        block = new Uint8Array(blockBytes);
+        inFlight.push({ piece: deflate(block, false), block });
+        if (inFlight.length >= concurrency) yield await next();
+        block = free.pop() ?? new Uint8Array(blockBytes);
         filled = 0;
-        if (inFlight.length >= concurrency) yield await (inFlight.shift() as Promise<Buffer>);
       }
     }
   }
-  inFlight.push(deflate(block.subarray(0, filled), true));
-  while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Buffer>);
+  inFlight.push({ piece: deflate(block.subarray(0, filled), true), block });
+  while (inFlight.length > 0) yield await next();
 
   yield gzipTrailer(crc, length);
 }
