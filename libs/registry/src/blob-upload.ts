@@ -125,15 +125,7 @@ export async function streamUpload(
                 if (expected !== undefined && progress.bytes !== expected) fail(protocol(`the source ended after ${progress.bytes} of the ${expected} bytes it announced`));
                 const actual = hash?.digest();
                 if (actual !== undefined && actual !== source.digest) {
-                  fail(
-                    new DigestMismatchError(`upload blob: ${where}: the source's content has digest ${actual}`, {
-                      host: transport.host,
-                      repository,
-                      reference: source.digest,
-                      expected: source.digest,
-                      actual,
-                    }),
-                  );
+                  fail(sourceMismatch(transport, repository, source.digest, actual));
                 }
                 if (held !== undefined) out.enqueue(held);
                 held = undefined;
@@ -208,6 +200,17 @@ export async function streamUpload(
   } finally {
     await reader.close();
   }
+}
+
+/** The bytes a source gave for an upload are not the blob it named. */
+function sourceMismatch(transport: RegistryTransport, repository: string, digest: string, actual: string): DigestMismatchError {
+  return new DigestMismatchError(`upload blob: ${transport.host}/${repository}@${digest}: the source's content has digest ${actual}`, {
+    host: transport.host,
+    repository,
+    reference: digest,
+    expected: digest,
+    actual,
+  });
 }
 
 function checkStored(transport: RegistryTransport, repository: string, digest: string, response: TransportResponse): void {
@@ -338,15 +341,7 @@ export async function completeUpload(
     // A verifying reader has already thrown (above, from iterator.next) when its bytes did not match.
     const actual = hash?.digest() ?? source.digest;
     if (actual !== source.digest) {
-      return abandon(
-        new DigestMismatchError(`upload blob: ${where}: the source's content has digest ${actual}`, {
-          host: transport.host,
-          repository,
-          reference: source.digest,
-          expected: source.digest,
-          actual,
-        }),
-      );
+      return abandon(sourceMismatch(transport, repository, source.digest, actual));
     }
     if (inflight !== undefined) await inflight;
     let finalBody: Uint8Array | undefined;
