@@ -9,3 +9,4 @@ export * from './fault-proxy.js';
 export * from './tls-front.js';
 export * from './hostile-git-peer.js';
 export * from './buildah.js';
+export * from './process-running.js';

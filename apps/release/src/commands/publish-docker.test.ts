@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildahSandbox, makeTestImage, writeTestLayout } from '@slipway/testing';
+import { buildahSandbox, makeTestImage, processRunning, writeTestLayout } from '@slipway/testing';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { releaseWorkspace, skopeoDigest, skopeoTags, type ReleaseWorkspace } from '../../test/fixtures.js';
@@ -11,17 +11,6 @@ import { runCli } from '../../test/run-cli.js';
 // build.type "docker" through the CLI with a real engine (buildah from Debian, chroot isolation,
 // vfs storage in a private folder). skopeo, reading the registry, judges the digest publish reports
 // and records.
-
-/** Whether a process runs (a zombie nobody reaped, as in a container without init, does not). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
-}
 
 async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -130,7 +119,7 @@ describe('slipway publish with build.type "docker"', () => {
     cli.kill('SIGTERM');
     const result = await cli;
     expect(result.signal ?? result.exitCode, result.stderr).toBe('SIGTERM');
-    for (const pid of [engine, helper]) await expect.poll(() => alive(pid ?? 0), { timeout: 5000 }).toBe(false);
+    for (const pid of [engine, helper]) await expect.poll(() => processRunning(pid ?? 0), { timeout: 5000 }).toBe(false);
     expect(await skopeoTags(`${ws.registry.host}/acme/api`)).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { processRunning } from '@slipway/testing';
 import { BuildError } from './errors.js';
 import { detectBuildEngine, dockerBuild, dockerBuildArgs, dockerfileBaseImages, ociEngineArgs, parseBuildMetadata, type CommandRunner } from './docker.js';
 
@@ -225,17 +226,6 @@ describe('detectBuildEngine', () => {
 });
 
 describe('the build deadline', () => {
-  const alive = async (pid: number): Promise<boolean> => {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return false;
-    }
-    // A killed child nobody has reaped yet (no init in a container) is a zombie: dead.
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
-  };
-
   it('stops an engine that hangs, and every process it started, even one ignoring SIGTERM; the error says so with the log tail', async () => {
     const dir = await tempDir();
     const pids = join(dir, 'pids');
@@ -252,6 +242,6 @@ describe('the build deadline', () => {
     expect(took).toBeLessThan(10_000);
     const helper = Number((await readFile(pids, 'utf8')).trim());
     expect(helper).toBeGreaterThan(0);
-    await expect.poll(() => alive(helper), { timeout: 2000 }).toBe(false);
+    await expect.poll(() => processRunning(helper), { timeout: 2000 }).toBe(false);
   });
 });
