@@ -17,6 +17,8 @@ import {
   type DockerBuildResult,
   formatImageRef,
   locatePrebuilt,
+  OCI_LABELS,
+  ociCreated,
   formatPlatform,
   OCI_LAYOUT_PREFIX,
   parsePlatform,
@@ -34,11 +36,11 @@ import { PolicyError, UsageError, VerificationError } from './errors.js';
 import { formatBytes, formatSeconds, type TransferProgress } from './progress.js';
 import type { Workspace } from './workspace.js';
 
-export const REVISION_LABEL = 'org.opencontainers.image.revision';
-const VERSION_LABEL = 'org.opencontainers.image.version';
-const CREATED_LABEL = 'org.opencontainers.image.created';
-const TITLE_LABEL = 'org.opencontainers.image.title';
-const SOURCE_LABEL = 'org.opencontainers.image.source';
+export const REVISION_LABEL = OCI_LABELS.revision;
+const VERSION_LABEL = OCI_LABELS.version;
+
+/** `{ [key]: <source URL> }` for this workspace's images (its GitHub repository), or nothing when services.json names none. */
+const sourceLabel = (ws: Workspace, key: string): Record<string, string> => (ws.config.repository ? { [key]: `https://github.com/${ws.config.repository}` } : {});
 
 export interface ArtifactResult {
   service: string;
@@ -138,7 +140,7 @@ async function buildLayer(
     ...(build.exposedPorts === undefined ? {} : { exposedPorts: build.exposedPorts }),
     ...(build.prefix === undefined ? {} : { prefix: build.prefix }),
     title: name,
-    ...(ws.config.repository ? { source: `https://github.com/${ws.config.repository}` } : {}),
+    ...sourceLabel(ws, 'source'),
     revision: commit,
     ...(version ? { version } : {}),
     sourceDateEpoch: await ws.git().commitTime(commit),
@@ -281,11 +283,11 @@ async function publishWith(ws: Workspace, request: ArtifactRequest, spoolDir: st
       const sourceDateEpoch = await ws.git().commitTime(commit);
       // The same provenance a layer build records, as labels and manifest annotations.
       const provenance: Record<string, string> = {
-        [CREATED_LABEL]: new Date(sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z'),
-        [REVISION_LABEL]: commit,
-        [TITLE_LABEL]: service.name,
-        ...(ws.config.repository ? { [SOURCE_LABEL]: `https://github.com/${ws.config.repository}` } : {}),
-        ...(request.version ? { [VERSION_LABEL]: request.version } : {}),
+        [OCI_LABELS.created]: ociCreated(sourceDateEpoch),
+        [OCI_LABELS.revision]: commit,
+        [OCI_LABELS.title]: service.name,
+        ...sourceLabel(ws, OCI_LABELS.source),
+        ...(request.version ? { [OCI_LABELS.version]: request.version } : {}),
       };
       const result = await buildWithEngine(ws, service.name, build, {
         image: `${ref.registry}/${repository}`,

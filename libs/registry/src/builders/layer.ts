@@ -37,6 +37,11 @@ export const OCI_LABELS = {
   baseDigest: 'org.opencontainers.image.base.digest',
 } as const;
 
+/** `org.opencontainers.image.created` for a time in seconds since the epoch: RFC 3339, whole seconds, UTC. */
+export function ociCreated(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
 /** Labels the builder writes from its own options: `labels` may not set them. */
 export const PROVENANCE_LABELS: readonly string[] = [OCI_LABELS.created, OCI_LABELS.source, OCI_LABELS.revision, OCI_LABELS.version, OCI_LABELS.baseName, OCI_LABELS.baseDigest];
 
@@ -141,7 +146,7 @@ async function build(options: LayerBuildOptions, onePlatform: ((offered: number)
   const prefix = normalizePrefix(options.prefix ?? 'app/');
   const tree = options.tree ?? (options.dir !== undefined ? folderTree(options.dir) : undefined);
   if (!tree || (options.tree && options.dir !== undefined)) throw new BuildError('layer', 'E_BUILD_INPUT', 'give the layer either a folder (dir) or a tree, not both or neither');
-  const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  const created = ociCreated(epoch);
 
   // The base first: a platform it lacks is found before a single file is read.
   const base = options.from === 'scratch' ? undefined : await openBase(options.from);
