@@ -49,6 +49,23 @@ export function registryFactory(options: { root: string; insecureRegistries: rea
   };
 }
 
+export const GITHUB_TIMEOUT_ENV = 'SLIPWAY_GITHUB_TIMEOUT';
+
+/**
+ * SLIPWAY_GITHUB_TIMEOUT: seconds one GitHub API request attempt may take, connect to last body
+ * byte (a GitHub Enterprise Server behind a slow proxy needs more than the default 60 s; a CI job
+ * that would rather fail fast, less). Unset or empty: the library's default.
+ */
+export function githubTimeoutMs(env: Env): number | undefined {
+  const text = env[GITHUB_TIMEOUT_ENV]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(`${GITHUB_TIMEOUT_ENV}=${JSON.stringify(env[GITHUB_TIMEOUT_ENV])}: expected a positive number of seconds (e.g. 60)`);
+  }
+  return Math.round(seconds * 1000);
+}
+
 export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
   const { root, config } = await loadConfig({ cwd: ctx.cwd === undefined ? undefined : resolve(ctx.processCwd, ctx.cwd), start: ctx.processCwd });
   const env = ctx.env;
@@ -78,9 +95,20 @@ export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
           ),
         );
       }
+      let timeoutMs: number | undefined;
+      try {
+        timeoutMs = githubTimeoutMs(env);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
       // Octokit and its plugins load here, on the first command that talks to GitHub.
       return (github = import('./adapters/github-open.js').then(({ createGitHub }) =>
-        createGitHub({ repository, token, ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}) }),
+        createGitHub({
+          repository,
+          token,
+          ...(env['GITHUB_API_URL'] ? { baseUrl: env['GITHUB_API_URL'] } : {}),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        }),
       ));
     },
     registry,

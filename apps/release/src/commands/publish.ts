@@ -119,6 +119,9 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
 
   // Build configuration errors knowable offline stop here, before anything is pushed.
   await assertBuildable(ws, services, { commit, version: info.version });
+  // GitHub's settings (a token when services.json names a repository, SLIPWAY_GITHUB_TIMEOUT) are
+  // input too: a missing one stops here with exit 2, not after the images are pushed.
+  const github = await ws.github();
   crashPoint(ctx.env, 'checks');
 
   // 3–5. Immutability, build or locate, push, verify — per service, in its own repository.
@@ -142,7 +145,6 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
 
   // 6. GitHub release: prerelease from the tag; an existing identical release is fine.
   let release: PublishResult['release'] = null;
-  const github = await ws.github();
   const makeLatest = !info.prerelease && services.every((s) => s.makeLatest) ? 'true' : 'false';
   const notes = await releaseNotes(ws, info, commit, info.service === null ? undefined : services[0]);
   const body = [
