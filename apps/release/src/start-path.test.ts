@@ -30,6 +30,8 @@ const EXECA: [string, RegExp] = ['execa', /node_modules\/execa\//];
 const NOT_FOR_TAG_INSPECT: Array<[string, RegExp]> = [
   ['the git adapter', /^libs\/git\/src\//],
   ['the project graph', /^apps\/release\/src\/adapters\/project-graph\.ts$/],
+  // services.json's schema is zod/mini (libs/config/src/schema.ts); classic zod would bring its whole API along.
+  ['the classic zod API', /node_modules\/zod\/v4\/classic\//],
 ];
 
 let out: string;
