@@ -1,21 +1,29 @@
 import { readFile } from 'node:fs/promises';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { formatJsonPath } from '@slipway/config';
 
 // The release manifest of CONTRACT §4: computed once by publish, passed by reference to verify,
 // promote and deploy. Nothing downstream recomputes the tag or resolves a mutable tag again.
+//
+// zod/mini, as services.json's schema (libs/config/src/schema.ts): with no classic zod in the
+// CLI, the chunk every command that reads services.json loads carries only the zod it uses.
 
-const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 lowercase hex>');
+/** English messages, as zod's classic API sets them on first use; zod/mini leaves the locale unset. */
+if (!z.config().localeError) z.config(en());
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+const digest = z.string().check(z.regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 lowercase hex>'));
 
 export const releaseManifestSchema = z.strictObject({
   schema: z.literal(1),
-  service: z.string().min(1),
-  version: z.string().min(1),
-  tag: z.string().min(1),
-  commit: z.string().regex(/^[a-f0-9]{40}$/, 'must be a full 40-hex commit'),
-  image: z.string().min(1),
+  service: nonEmpty(),
+  version: nonEmpty(),
+  tag: nonEmpty(),
+  commit: z.string().check(z.regex(/^[a-f0-9]{40}$/, 'must be a full 40-hex commit')),
+  image: nonEmpty(),
   digest,
-  tags: z.array(z.string().min(1)),
+  tags: z.array(nonEmpty()),
   prerelease: z.boolean(),
   deploy: z.boolean(),
   createdAt: z.iso.datetime({ offset: true }),

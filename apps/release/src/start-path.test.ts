@@ -26,6 +26,13 @@ const HEAVY: Array<[string, RegExp]> = [
   ['the registry client', /^libs\/registry\/src\/(registry-client|registry-transport|oci-layout|copy-image)\.ts$/],
 ];
 const EXECA: [string, RegExp] = ['execa', /node_modules\/execa\//];
+/** What `tag inspect` needs none of: it reads services.json only (src/workspace-config.ts). */
+const NOT_FOR_TAG_INSPECT: Array<[string, RegExp]> = [
+  ['the git adapter', /^libs\/git\/src\//],
+  ['the project graph', /^apps\/release\/src\/adapters\/project-graph\.ts$/],
+  // services.json's schema is zod/mini (libs/config/src/schema.ts); classic zod would bring its whole API along.
+  ['the classic zod API', /node_modules\/zod\/v4\/classic\//],
+];
 
 let out: string;
 let meta: Metafile;
@@ -72,9 +79,11 @@ async function loadedBy(args: string[], cwd: string, env: Record<string, string 
     env: { ...env, SLIPWAY_MODULE_LOG: log },
     reject: false,
   });
-  const urls = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
-  const chunks = urls.filter((u) => u.startsWith(pathToFileURL(`${out}/`).href)).map((u) => basename(fileURLToPath(u)));
-  return { exitCode: run.exitCode, stderr: run.stderr, stdout: run.stdout, chunks, sources: sourcesOf(chunks) };
+  const lines = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+  const chunks = lines.filter((u) => u.startsWith(pathToFileURL(`${out}/`).href)).map((u) => basename(fileURLToPath(u)));
+  // Node's own modules, as process.moduleLoadList names them at exit ("NativeModule child_process").
+  const builtins = lines.filter((l) => l.startsWith('NativeModule ')).map((l) => l.slice('NativeModule '.length));
+  return { exitCode: run.exitCode, stderr: run.stderr, stdout: run.stdout, chunks, sources: sourcesOf(chunks), builtins };
 }
 
 beforeAll(async () => {
@@ -86,14 +95,19 @@ beforeAll(async () => {
   expect(built.stderr).toBe('');
   meta = JSON.parse(await readFile(metafile, 'utf8')) as Metafile;
   log = join(out, 'modules.log');
-  // A module hook (node:module register) that appends every URL Node loads to SLIPWAY_MODULE_LOG.
+  // A module hook (node:module register) that appends every URL Node loads to SLIPWAY_MODULE_LOG,
+  // and at exit the Node modules the process loaded (required ones included, which no hook sees).
   const loader = join(out, 'record-loads.mjs');
   await writeFile(
     loader,
     "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(process.env.SLIPWAY_MODULE_LOG, `${url}\\n`);\n  return next(url, context);\n}\n",
   );
   hooks = join(out, 'register.mjs');
-  await writeFile(hooks, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(loader).href)});\n`);
+  await writeFile(
+    hooks,
+    `import { appendFileSync } from 'node:fs';\nimport { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(loader).href)});\n` +
+      "process.on('exit', () => appendFileSync(process.env.SLIPWAY_MODULE_LOG, process.moduleLoadList.map((m) => `${m}\\n`).join('')));\n",
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -125,10 +139,14 @@ describe('the start of small commands', () => {
         const run = await loadedBy(args, ws, env);
         expect(run.exitCode, `${args.join(' ')}: ${run.stderr}`).toBe(0);
         expect(run.chunks, args.join(' ')).toContain('slipway.mjs');
-        expect(heavyIn(run.sources, [...HEAVY, EXECA]), args.join(' ')).toEqual([]);
+        expect(heavyIn(run.sources, [...HEAVY, EXECA, ...NOT_FOR_TAG_INSPECT]), args.join(' ')).toEqual([]);
+        // commander's child_process (for executable subcommands, which slipway has none of) stays unloaded: tools/bundle-cli.mjs.
+        expect(run.builtins, args.join(' ')).not.toContain('child_process');
+        expect(run.builtins, args.join(' ')).toContain('fs');
       }
       const inspect = await loadedBy(['tag', 'inspect', 'api/v1.2.3', '--json'], ws, env);
       expect(inspect.sources).toContain('apps/release/src/commands/tag-inspect.ts');
+      expect(inspect.sources).toContain('libs/config/src/schema.ts');
       expect(JSON.parse(inspect.stdout)).toMatchObject({ service: 'api', version: '1.2.3' });
     } finally {
       await rm(ws, { recursive: true, force: true });
@@ -144,6 +162,9 @@ describe('the start of small commands', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ services: [{ service: 'api', nextVersion: '1.1.0' }] });
     expect(run.sources).toContain('apps/release/src/commands/plan.ts');
     expect(heavyIn(run.sources, HEAVY)).toEqual([]);
+    // The check sees what a command does load: plan runs git.
+    expect(heavyIn(run.sources, NOT_FOR_TAG_INSPECT)).toContain('the git adapter');
+    expect(run.builtins).toContain('child_process');
   });
 
   it('`history` and `affected` import neither statically (their chunk graph)', () => {

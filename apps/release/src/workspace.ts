@@ -1,11 +1,11 @@
-import { resolve } from 'node:path';
-import { getService, loadConfig, serviceNames, type ResolvedService, type ServicesFile } from '@slipway/config';
+import { getService, serviceNames, type ResolvedService, type ServicesFile } from '@slipway/config';
 import { createGit, type SourceControl } from '@slipway/git';
 import type { ReleaseHost } from '@slipway/github';
 import type { ImageRef, Registry } from '@slipway/registry';
 import { affectingRoots, readProjectGraph, type GraphSource, type ProjectGraph } from './adapters/project-graph.js';
 import type { CommandContext, Env } from './context.js';
 import { UsageError } from './errors.js';
+import { loadWorkspaceConfig } from './workspace-config.js';
 
 /**
  * Everything a command needs about the workspace, with the adapters chosen from services.json
@@ -67,7 +67,7 @@ export function githubTimeoutMs(env: Env): number | undefined {
 }
 
 export async function openWorkspace(ctx: CommandContext): Promise<Workspace> {
-  const { root, config } = await loadConfig({ cwd: ctx.cwd === undefined ? undefined : resolve(ctx.processCwd, ctx.cwd), start: ctx.processCwd });
+  const { root, config } = await loadWorkspaceConfig(ctx);
   const env = ctx.env;
   let git: SourceControl | undefined;
   let github: Promise<ReleaseHost | undefined> | undefined;

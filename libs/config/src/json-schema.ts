@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { servicesFileSchema } from './schema.js';
 
 /** The JSON Schema for services.json, generated from the zod schema (editors complete from it). */

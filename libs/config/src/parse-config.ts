@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type { core } from 'zod/mini';
 import { ConfigError } from './errors.js';
 import { tooDeep } from './json-depth.js';
 
@@ -33,7 +33,7 @@ function describeValue(value: unknown): string {
   return text.length > 60 ? ` (got ${text.slice(0, 57)}...)` : ` (got ${text})`;
 }
 
-function problemsOf(error: z.ZodError, input: unknown): string[] {
+function problemsOf(error: core.$ZodError, input: unknown): string[] {
   const problems: string[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'invalid_key') {

@@ -1,4 +1,7 @@
-import semver from 'semver';
+// The two functions used, by their own modules: semver's index loads every module it has (ranges,
+// comparators, their caches), which every command that reads a tag paid for at start (issue 19).
+import compareSemver from 'semver/functions/compare.js';
+import incSemver from 'semver/functions/inc.js';
 import { VersionError } from './errors.js';
 import { normalizedVersion, parseVersionText, type VersionParts } from './version-text.js';
 
@@ -76,7 +79,7 @@ export function nextVersion(current: string | null, bump: Bump, options: { reado
   const base = parts.core.length > 3 ? `${parts.core.slice(0, 3).join('.')}` : normalizedVersion(parts);
   const word = parts.core.length <= 3 ? parts.prerelease[0] : undefined;
   const preid = options.preid ?? (word !== undefined && PREID.test(word) ? word : 'rc');
-  const next = bump === 'prerelease' ? semver.inc(base, 'prerelease', preid, '0') : semver.inc(base, bump);
+  const next = bump === 'prerelease' ? incSemver(base, 'prerelease', preid, '0') : incSemver(base, bump);
   if (next === null) throw new VersionError(current ?? '0.0.0', `semver cannot apply a ${bump} bump to it`);
   if (current !== null && compareVersions(next, current) <= 0) {
     throw new VersionError(
@@ -133,7 +136,7 @@ export function compareParts(a: VersionParts, b: VersionParts): -1 | 0 | 1 {
   // Prerelease precedence is semver's: delegate so the rules (numeric < alphanumeric, longer wins
   // on a shared prefix, no prerelease above any prerelease) cannot drift.
   const pre = (p: VersionParts) => (p.prerelease.length > 0 ? `0.0.0-${p.prerelease.join('.')}` : '0.0.0');
-  return semver.compare(pre(a), pre(b));
+  return compareSemver(pre(a), pre(b));
 }
 
 function compareText(a: string, b: string): number {
