@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GitError, InvalidRefError, NonFastForwardError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
 import type { RefTarget } from './errors.js';
 import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.js';
@@ -197,8 +199,7 @@ export function createGit(options: GitOptions): SourceControl {
       const archive = join(dest, '.slipway-export.tar');
       try {
         await run(['archive', '--format=tar', `--output=${archive}`, sha, '--', path]);
-        const { execa } = await import('execa');
-        await execa('tar', ['-xf', archive, '-C', dest], { stdin: 'ignore' });
+        await promisify(execFile)('tar', ['-xf', archive, '-C', dest]);
       } catch (error) {
         if (error instanceof GitError) throw error;
         throw new GitError(`could not unpack ${path} at ${sha} into ${dest}: ${(error as Error).message}`, { command: `tar -xf ${archive}`, cause: error });
