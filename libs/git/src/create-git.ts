@@ -62,6 +62,30 @@ export function createGit(options: GitOptions): SourceControl {
     return resolveCommit(tracking);
   }
 
+  /** A tag fetch that exited 1: tags that would have moved are a TagConflictError, anything else a GitError. */
+  function tagFetchError(stderr: string, status: number, what: string): GitError {
+    // Without "+" git refuses to move a local tag that differs from origin's; moving it silently
+    // would hide that someone tagged locally, so surface it.
+    const clobbered = [...stderr.matchAll(/\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber existing tag\)/g)].map((m) => m[1] ?? '');
+    if (clobbered.length > 0) return new TagConflictError(clobbered, { command: 'git fetch origin refs/tags/*:refs/tags/*', stderr, status });
+    return new GitError(`git fetch of ${what} from ${REMOTE} failed: ${stderr.trim()}`, { command: 'git fetch', stderr, status });
+  }
+
+  async function fetchBranchAndTags(branch: string): Promise<string> {
+    checkRef(branch, 'branch');
+    const tracking = `refs/remotes/${REMOTE}/${branch}`;
+    let result;
+    try {
+      // One negotiation with origin instead of two. --no-tags only stops git following tags on
+      // its own; the explicit refspec fetches every tag, never moving one (no "+").
+      result = await run(['fetch', '--no-tags', '--no-write-fetch-head', REMOTE, `+refs/heads/${branch}:${tracking}`, 'refs/tags/*:refs/tags/*'], { okStatus: [0, 1] });
+    } catch (error) {
+      throw asRefNotFound(error, `${REMOTE}/${branch}`);
+    }
+    if (result.status !== 0) throw tagFetchError(result.stderr, result.status, `${branch} and the tags`);
+    return resolveCommit(tracking);
+  }
+
   async function remoteRef(ref: string): Promise<RefTarget | undefined> {
     checkRef(ref);
     const { stdout } = await run(['ls-remote', REMOTE, ref, `${ref}^{}`]);
@@ -299,14 +323,12 @@ export function createGit(options: GitOptions): SourceControl {
     async fetchTags() {
       const { stderr, status } = await run(['fetch', '--no-write-fetch-head', REMOTE, 'refs/tags/*:refs/tags/*'], { okStatus: [0, 1] });
       if (status === 0) return;
-      // Without "+" git refuses to move a local tag that differs from origin's; moving it silently
-      // would hide that someone tagged locally, so surface it.
-      const clobbered = [...stderr.matchAll(/\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber existing tag\)/g)].map((m) => m[1] ?? '');
-      if (clobbered.length > 0) throw new TagConflictError(clobbered, { command: 'git fetch origin refs/tags/*:refs/tags/*', stderr, status });
-      throw new GitError(`git fetch of tags from ${REMOTE} failed: ${stderr.trim()}`, { command: 'git fetch', stderr, status });
+      throw tagFetchError(stderr, status, 'tags');
     },
 
     fetchBranch,
+
+    fetchBranchAndTags,
 
     remoteRef,
 

@@ -143,6 +143,42 @@ describe('fetchTags and fetchBranch', () => {
   });
 });
 
+describe('fetchBranchAndTags', () => {
+  it('brings the branch tip and every tag in one fetch, as fetchBranch and fetchTags do', async () => {
+    const { repo, git } = await setup();
+    const other = await repo.clone();
+    const tip = await other.commit('feat: elsewhere', { e: '1' });
+    await other.push();
+    await other.tag('api/v2.0.0', { message: 'api 2' });
+    await other.tag('light', { ref: repo.initialCommit });
+    await other.push('refs/tags/api/v2.0.0', 'refs/tags/light');
+
+    expect(await git.fetchBranchAndTags('main')).toBe(tip);
+    expect(await repo.git('rev-parse', 'refs/remotes/origin/main')).toBe(tip);
+    expect((await git.listTags()).map((t) => [t.name, t.commit])).toEqual([
+      ['api/v2.0.0', tip],
+      ['light', repo.initialCommit],
+    ]);
+    await expect(git.fetchBranchAndTags('no-such-branch')).rejects.toMatchObject({ name: 'RefNotFoundError', ref: 'origin/no-such-branch' });
+  });
+
+  it('never moves a local tag that differs from origin: TagConflictError, local tag kept', async () => {
+    const { repo, git } = await setup();
+    const other = await repo.clone();
+    const theirs = await other.commit('feat: theirs', { t: '1' });
+    await other.tag('v1.0.0', { message: 'theirs' });
+    await other.push('HEAD:refs/heads/main', 'refs/tags/v1.0.0');
+    await repo.tag('v1.0.0', { ref: repo.initialCommit, message: 'ours' });
+
+    const error = await git.fetchBranchAndTags('main').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TagConflictError);
+    expect(error).toMatchObject({ tags: ['v1.0.0'], exitCode: 3, code: 'E_GIT_TAG_CONFLICT' });
+    expect(await git.resolveCommit('v1.0.0')).toBe(repo.initialCommit);
+    expect(await repo.git('rev-parse', 'refs/remotes/origin/main')).toBe(theirs);
+  });
+});
+
 describe('pushNewRef', () => {
   it('creates a ref that does not exist yet and refuses one that does, even at the same commit', async () => {
     const { repo, git } = await setup();

@@ -105,6 +105,11 @@ export interface SourceControl extends WorkTreeOperations {
   fetchTags(): Promise<void>;
   /** Fetches origin's branch into `refs/remotes/origin/<branch>` and returns its commit. */
   fetchBranch(branch: string): Promise<string>;
+  /**
+   * `fetchBranch` and `fetchTags` in one fetch (one connection, one negotiation): the branch into
+   * `refs/remotes/origin/<branch>`, every tag, no local tag moved (TagConflictError). Returns the branch's commit.
+   */
+  fetchBranchAndTags(branch: string): Promise<string>;
   /** What `ref` points at on origin (object and peeled commit), undefined when absent. */
   remoteRef(ref: string): Promise<RefTarget | undefined>;
   /** Origin's tags whose names start with `prefix` (one `ls-remote`), peeled to their commits. */

@@ -38,8 +38,10 @@ export const check: Handler = async ({ args, options }, ctx) => {
   const services = selectServices(ws, args['service']);
   const { bump, preid } = bumpOptions(ws, options);
   const git = ws.git();
-  const head = { ref: 'HEAD', commit: await git.resolveCommit('HEAD') };
-  const { plan, details } = await planReleases(ws, { services, head, bump, preid });
+  // Resolved while the plan reads the tags and the project graph.
+  const headRead = git.resolveCommit('HEAD').then((commit) => ({ ref: 'HEAD', commit }));
+  const { plan, details } = await planReleases(ws, { services, head: headRead, bump, preid });
+  const head = plan.head;
 
   const results: ServiceCheck[] = [];
   for (const row of plan.services) {

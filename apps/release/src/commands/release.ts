@@ -55,9 +55,8 @@ export const release: Handler = async ({ args, options }, ctx) => {
   const { bump, preid } = bumpOptions(ws, options);
 
   const git = ws.git();
-  // origin is the truth for both the commit to tag and the tags that exist.
-  const commit = await git.fetchBranch(mainBranch);
-  await git.fetchTags();
+  // origin is the truth for both the commit to tag and the tags that exist (one fetch for both).
+  const commit = await git.fetchBranchAndTags(mainBranch);
   const { plan, details, tagNames } = await planReleases(ws, { services: [service], head: { ref: `origin/${mainBranch}`, commit }, bump, preid });
   const row = plan.services[0];
   const detail = details.get(service);

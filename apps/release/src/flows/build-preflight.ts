@@ -1,10 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedService } from '@slipway/config';
-import { BUILD_ENGINES, BuildError, expandPrebuiltTemplate, layerPlatforms, parseImageRef, parsePlatform, PrebuiltTemplateError } from '@slipway/registry';
-import { BUILD_ENGINE_ENV, layerBase } from '../artifact.js';
 import { BuildConfigError } from '../errors.js';
 import type { Workspace } from '../workspace.js';
+
+/** The environment variable that picks the docker build's engine on a machine, over services.json. */
+export const BUILD_ENGINE_ENV = 'SLIPWAY_BUILD_ENGINE';
 
 export interface Finding {
   /** Stable: `E_CHECK_DOCKERFILE_MISSING`, `E_CHECK_LAYER_FROM`, … */
@@ -42,6 +43,10 @@ export async function buildFindings(ws: Workspace, service: ResolvedService, opt
     }
     return findings;
   }
+  // Loaded for services that build, not at start: through its index the registry library is one
+  // chunk of the bundle (the client, the builders, a child-process library), which a `check` or a
+  // `release` of a service with no build never needs.
+  const { BUILD_ENGINES, expandPrebuiltTemplate, parseImageRef, PrebuiltTemplateError } = await import('@slipway/registry');
   if (build.type === 'docker') {
     const engine = ws.env[BUILD_ENGINE_ENV];
     if (engine !== undefined && engine !== '' && !(BUILD_ENGINES as readonly string[]).includes(engine)) {
@@ -99,6 +104,8 @@ export async function baseFindings(ws: Workspace, service: ResolvedService): Pro
   const build = service.build;
   if (service.kind !== 'image' || build?.type !== 'layer' || build.from === 'scratch' || build.platforms === undefined) return [];
   let from;
+  // The publish path loads here, for the services whose base is read.
+  const [{ layerBase }, { BuildError, layerPlatforms, parseImageRef, parsePlatform }] = await Promise.all([import('../artifact.js'), import('@slipway/registry')]);
   try {
     const ref = parseImageRef(build.from);
     if (ref.tag === undefined && ref.digest === undefined) return [];
@@ -123,10 +130,14 @@ export async function assertBuildable(
   services: readonly ResolvedService[],
   options: { commit: string; version: string | null; building?: boolean },
 ): Promise<void> {
-  const head = await ws
-    .git()
-    .resolveCommit('HEAD')
-    .catch(() => undefined);
+  // Only docker and layer builds look at the work tree: no git call for the others.
+  const looks = services.some((s) => s.kind === 'image' && (s.build?.type === 'docker' || s.build?.type === 'layer'));
+  const head = looks
+    ? await ws
+        .git()
+        .resolveCommit('HEAD')
+        .catch(() => undefined)
+    : undefined;
   const worktree = head === options.commit;
   const findings: Finding[] = [];
   for (const service of services) findings.push(...(await buildFindings(ws, service, { ...options, worktree })));
