@@ -112,8 +112,8 @@ export interface PlanOptions {
   /** Services to plan, in output order; each must exist in services.json. */
   services: readonly string[];
   /**
-   * The commit to plan at, or the promise of it: what does not depend on it (the tags, the
-   * project graph) is read meanwhile.
+   * The commit to plan at, or the promise of it (a fetch of origin, a rev-parse): what does not
+   * depend on it (the project graph) is read meanwhile; the tags once it is there.
    */
   head: PlanHead | Promise<PlanHead>;
   bump?: Bump | undefined;
@@ -187,7 +187,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
   // Reachability of every tag at once: the last release is the highest version on the head's
   // history, never one of an abandoned branch.
   const [gitTags, reachable, shallow, head] = await Promise.all([
-    git.listTags(prefixes),
+    headRead.then(() => git.listTags(prefixes)),
     headRead.then((h) => git.tagsMergedInto(h.commit, prefixes)),
     shallowRead,
     headRead,

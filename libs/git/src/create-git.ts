@@ -330,6 +330,8 @@ export function createGit(options: GitOptions): SourceControl {
 
     fetchBranchAndTags,
 
+    prepareRemote: run.prepareRemote,
+
     remoteRef,
 
     async listRemoteTags(prefix) {

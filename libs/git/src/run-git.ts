@@ -33,8 +33,14 @@ function gitEnvironment(env: Record<string, string | undefined>): { seen: Record
   return { seen, env: { ...env, ...lowSpeedEnv(seen), ...FORCED_ENV } };
 }
 
+/** A runner that can also start, ahead of time, what its first command talking to a remote will need. */
+export type RemoteAwareRunner = GitRunner & {
+  /** Starts looking up the ssh command (`git config core.sshCommand`) now, so the first remote command does not wait for it. */
+  prepareRemote(): void;
+};
+
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
-export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeoutMs }: RunGitOptions): GitRunner {
+export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeoutMs }: RunGitOptions): RemoteAwareRunner {
   const { seen, env } = gitEnvironment(given);
   const timeoutMs = resolveRemoteTimeout(remoteTimeoutMs, seen);
   let ssh: Promise<Record<string, string>> | undefined;
@@ -64,7 +70,7 @@ export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeout
     return url === undefined ? name : `${name} (${redact(url, secrets)})`;
   }
 
-  return async (args, { okStatus = [0], input } = {}) => {
+  const runner: GitRunner = async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
     const remote = talksToRemote(args);
     const git = startGit(args, { cwd, env: remote ? await remoteEnv() : env, input });
@@ -96,6 +102,7 @@ export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeout
     }
     return { stdout, stderr, status: result.status };
   };
+  return Object.assign(runner, { prepareRemote: () => void remoteEnv() });
 }
 
 /**

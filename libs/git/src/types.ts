@@ -110,6 +110,12 @@ export interface SourceControl extends WorkTreeOperations {
    * `refs/remotes/origin/<branch>`, every tag, no local tag moved (TagConflictError). Returns the branch's commit.
    */
   fetchBranchAndTags(branch: string): Promise<string>;
+  /**
+   * Starts, in the background, the lookup every command that talks to origin needs first (the
+   * user's ssh command, to add a connect timeout to), so a later `remoteRef` or fetch starts at
+   * once. For a caller that will likely ask origin after local work; never fails.
+   */
+  prepareRemote(): void;
   /** What `ref` points at on origin (object and peeled commit), undefined when absent. */
   remoteRef(ref: string): Promise<RefTarget | undefined>;
   /** Origin's tags whose names start with `prefix` (one `ls-remote`), peeled to their commits. */

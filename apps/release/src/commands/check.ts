@@ -38,6 +38,8 @@ export const check: Handler = async ({ args, options }, ctx) => {
   const services = selectServices(ws, args['service']);
   const { bump, preid } = bumpOptions(ws, options);
   const git = ws.git();
+  // Whether each next tag is free on origin is asked after the plan: its ssh lookup runs now.
+  git.prepareRemote();
   // Resolved while the plan reads the tags and the project graph.
   const headRead = git.resolveCommit('HEAD').then((commit) => ({ ref: 'HEAD', commit }));
   const { plan, details } = await planReleases(ws, { services, head: headRead, bump, preid });
