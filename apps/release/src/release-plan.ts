@@ -156,6 +156,8 @@ export async function planHead(ws: Workspace): Promise<PlanHead> {
  * the tags with one `for-each-ref` and the history with one `git log` for all services.
  */
 export async function planReleases(ws: Workspace, options: PlanOptions): Promise<PlanOutcome> {
+  const headRead = Promise.resolve(options.head);
+  headRead.catch(() => undefined); // awaited below; a failure before that must not go unhandled
   const { config } = ws;
   const git = ws.git();
   const scheme = config.scheme;
@@ -183,7 +185,6 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
   const shallowRead = git.isShallow();
   const rootsRead = shallowRead.then((isShallow) => (isShallow ? undefined : serviceRoots(ws, needed)));
   rootsRead.catch(() => undefined); // awaited below, unless the tags fail first
-  const headRead = Promise.resolve(options.head);
   // Reachability of every tag at once: the last release is the highest version on the head's
   // history, never one of an abandoned branch.
   const [gitTags, reachable, shallow, head] = await Promise.all([
