@@ -86,18 +86,28 @@ export function createGit(options: GitOptions): SourceControl {
     return resolveCommit(tracking);
   }
 
-  async function remoteRef(ref: string): Promise<RefTarget | undefined> {
-    checkRef(ref);
-    const { stdout } = await run(['ls-remote', REMOTE, ref, `${ref}^{}`]);
-    let object: string | undefined;
-    let peeled: string | undefined;
+  async function remoteRefs(refs: readonly string[]): Promise<Map<string, RefTarget>> {
+    const found = new Map<string, RefTarget>();
+    if (refs.length === 0) return found;
+    for (const ref of refs) checkRef(ref);
+    const { stdout } = await run(['ls-remote', REMOTE, ...refs.flatMap((ref) => [ref, `${ref}^{}`])]);
+    const wanted = new Set(refs);
+    const peeled = new Map<string, string>();
     for (const line of stdout.split('\n')) {
       const [sha = '', name = ''] = line.split('\t');
-      // ls-remote matches patterns by their tail; keep the exact ref only.
-      if (name === ref) object = sha;
-      else if (name === `${ref}^{}`) peeled = sha;
+      // ls-remote matches patterns by their tail; keep the exact refs only.
+      if (wanted.has(name)) found.set(name, { object: sha, commit: sha });
+      else if (name.endsWith('^{}') && wanted.has(name.slice(0, -3))) peeled.set(name.slice(0, -3), sha);
     }
-    return object === undefined ? undefined : { object, commit: peeled ?? object };
+    for (const [ref, commit] of peeled) {
+      const target = found.get(ref);
+      if (target) target.commit = commit;
+    }
+    return found;
+  }
+
+  async function remoteRef(ref: string): Promise<RefTarget | undefined> {
+    return (await remoteRefs([ref])).get(ref);
   }
 
   async function localTag(name: string): Promise<RefTarget | undefined> {
@@ -333,6 +343,8 @@ export function createGit(options: GitOptions): SourceControl {
     prepareRemote: run.prepareRemote,
 
     remoteRef,
+
+    remoteRefs,
 
     async listRemoteTags(prefix) {
       if (prefix !== '') checkRef(prefix, 'tag prefix');

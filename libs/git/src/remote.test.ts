@@ -143,6 +143,29 @@ describe('fetchTags and fetchBranch', () => {
   });
 });
 
+describe('remoteRefs', () => {
+  it('answers many refs in one ls-remote: exact names only, annotated tags peeled, absent ones left out', async () => {
+    const { repo, git } = await setup();
+    const tip = await repo.commit('feat: x', { x: '1' });
+    await repo.push();
+    await repo.tag('api/v1.0.0', { message: 'api 1' });
+    await repo.tag('light', { ref: repo.initialCommit });
+    // Its name ends like refs/tags/api/v1.0.0: ls-remote's tail match would take it, remoteRefs must not.
+    await repo.tag('x/refs/tags/api/v1.0.0', { ref: repo.initialCommit });
+    await repo.push('refs/tags/api/v1.0.0', 'refs/tags/light', 'refs/tags/x/refs/tags/api/v1.0.0');
+    const annotated = await repo.git('rev-parse', 'refs/tags/api/v1.0.0');
+
+    const found = await git.remoteRefs(['refs/tags/api/v1.0.0', 'refs/tags/light', 'refs/tags/api/v9.9.9']);
+
+    expect(Object.fromEntries(found)).toEqual({
+      'refs/tags/api/v1.0.0': { object: annotated, commit: tip },
+      'refs/tags/light': { object: repo.initialCommit, commit: repo.initialCommit },
+    });
+    expect(await git.remoteRef('refs/tags/api/v1.0.0')).toEqual({ object: annotated, commit: tip });
+    expect(await git.remoteRefs([])).toEqual(new Map());
+  });
+});
+
 describe('fetchBranchAndTags', () => {
   it('brings the branch tip and every tag in one fetch, as fetchBranch and fetchTags do', async () => {
     const { repo, git } = await setup();

@@ -118,6 +118,8 @@ export interface SourceControl extends WorkTreeOperations {
   prepareRemote(): void;
   /** What `ref` points at on origin (object and peeled commit), undefined when absent. */
   remoteRef(ref: string): Promise<RefTarget | undefined>;
+  /** `remoteRef` for many refs in one `ls-remote` (one connection): the refs origin has, by name. */
+  remoteRefs(refs: readonly string[]): Promise<Map<string, RefTarget>>;
   /** Origin's tags whose names start with `prefix` (one `ls-remote`), peeled to their commits. */
   listRemoteTags(prefix: string): Promise<RemoteTag[]>;
   /** A file's text as it is at `commit` (path relative to `cwd`); undefined when the commit has no such file. */
