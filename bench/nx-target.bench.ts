@@ -8,7 +8,11 @@
 // (what running any command through Nx costs), and the two Slipway commands started directly,
 // without Nx, the same way the targets start them (`node node_modules/@slipway/release/bin/slipway.js`).
 //
-//   node --conditions=@slipway/source --import tsx bench/nx-target.bench.ts [--runs 7] [--services 10] [--keep]
+//   node --conditions=@slipway/source --import tsx bench/nx-target.bench.ts [--runs 7] [--services 10] [--keep] [--baseline <dist dir>]
+//
+// --baseline adds another build's bundle (`node tools/bundle-cli.mjs --out <dir>` in a checkout of
+// the other commit) to the same rounds: its `release --dry-run` and `check` started directly, so a
+// change's effect on Slipway's own time is measured under the same load.
 //
 // The workspace is bench/plan-repo.ts's synthetic Nx repository with this repository's
 // node_modules linked in and the plugin from tools/nx-plugin registered. Not part of the tests.
@@ -25,6 +29,8 @@ const option = (name: string, fallback: number) => {
   return at < 0 ? fallback : Number(process.argv[at + 1]);
 };
 const runs = option('runs', 7);
+const baselineAt = process.argv.indexOf('--baseline');
+const baseline = baselineAt < 0 ? undefined : process.argv[baselineAt + 1];
 const services = option('services', 10);
 
 const root = await mkdtemp(join(tmpdir(), 'slipway-nx-target-'));
@@ -70,6 +76,12 @@ try {
     [`nx run ${service}:release-check, NX_ISOLATE_PLUGINS=false`, nx, ['run', `${service}:release-check`, '--outputStyle=static'], inProcess, FLOOR_IN_PROCESS],
     [`slipway release ${service} --dry-run (no Nx)`, bin, ['release', service, '--dry-run'], {}, FLOOR],
     [`slipway check ${service} (no Nx)`, bin, ['check', service], {}, FLOOR],
+    ...(baseline === undefined
+      ? []
+      : ([
+          [`baseline: slipway release ${service} --dry-run (no Nx)`, join(baseline, 'slipway.mjs'), ['release', service, '--dry-run'], {}, FLOOR],
+          [`baseline: slipway check ${service} (no Nx)`, join(baseline, 'slipway.mjs'), ['check', service], {}, FLOOR],
+        ] as Array<[string, string, string[], Record<string, string>, string]>)),
   ];
   const ms = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   const load: number[] = [];

@@ -31,6 +31,7 @@ import {
 } from '@slipway/registry';
 import type { ImageTagSet } from '@slipway/tag';
 import { crashPoint } from './crash-point.js';
+import { BUILD_ENGINE_ENV } from './flows/build-preflight.js';
 import { moveFloatingTags } from './flows/floating-tags.js';
 import { PolicyError, UsageError, VerificationError } from './errors.js';
 import { formatBytes, formatSeconds, type TransferProgress } from './progress.js';
@@ -326,9 +327,6 @@ export async function verifyTags(registry: Registry, repository: string, image: 
     }
   }
 }
-
-/** The environment variable that picks the docker build's engine on a machine, over services.json. */
-export const BUILD_ENGINE_ENV = 'SLIPWAY_BUILD_ENGINE';
 
 type DockerBuildConfig = Extract<NonNullable<ResolvedService['build']>, { type: 'docker' }>;
 

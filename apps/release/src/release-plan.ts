@@ -111,7 +111,11 @@ export interface PlanOutcome {
 export interface PlanOptions {
   /** Services to plan, in output order; each must exist in services.json. */
   services: readonly string[];
-  head: PlanHead;
+  /**
+   * The commit to plan at, or the promise of it (a fetch of origin, a rev-parse): what does not
+   * depend on it (the project graph) is read meanwhile; the tags once it is there.
+   */
+  head: PlanHead | Promise<PlanHead>;
   bump?: Bump | undefined;
   preid?: string | undefined;
 }
@@ -152,6 +156,8 @@ export async function planHead(ws: Workspace): Promise<PlanHead> {
  * the tags with one `for-each-ref` and the history with one `git log` for all services.
  */
 export async function planReleases(ws: Workspace, options: PlanOptions): Promise<PlanOutcome> {
+  const headRead = Promise.resolve(options.head);
+  headRead.catch(() => undefined); // awaited below; a failure before that must not go unhandled
   const { config } = ws;
   const git = ws.git();
   const scheme = config.scheme;
@@ -171,9 +177,22 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
       : scheme === 'single'
         ? ['v']
         : [];
+  // Every service's roots, planned or not: a commit that touches only unplanned services is theirs,
+  // not "touching no service" in the blast radius. Read beside the tags (the project graph's cache
+  // key is three git reads), once the clone is known not to be shallow: a shallow clone is refused
+  // before any Nx graph is computed.
+  const needed = new Set(scheme === 'per-service' ? selected : [...selected, ...Object.keys(config.services)]);
+  const shallowRead = git.isShallow();
+  const rootsRead = shallowRead.then((isShallow) => (isShallow ? undefined : serviceRoots(ws, needed)));
+  rootsRead.catch(() => undefined); // awaited below, unless the tags fail first
   // Reachability of every tag at once: the last release is the highest version on the head's
   // history, never one of an abandoned branch.
-  const [gitTags, reachable, shallow] = await Promise.all([git.listTags(prefixes), git.tagsMergedInto(options.head.commit, prefixes), git.isShallow()]);
+  const [gitTags, reachable, shallow, head] = await Promise.all([
+    headRead.then(() => git.listTags(prefixes)),
+    headRead.then((h) => git.tagsMergedInto(h.commit, prefixes)),
+    shallowRead,
+    headRead,
+  ]);
   if (shallow) {
     // Tags beyond the graft look unreachable and commits beyond it look new: the last release and
     // the next version would both be wrong, so say why instead of answering.
@@ -202,23 +221,13 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     streams.set(scheme, makeStream(scheme, Object.keys(config.services), sortTags([...tagNames], classify), reachable, scheme === 'staging-line'));
   }
 
-  // Every service's roots, planned or not: a commit that touches only unplanned services is theirs,
-  // not "touching no service" in the blast radius.
-  const needed = new Set([...selected, ...[...streams.values()].flatMap((s) => s.services)]);
-  const roots = new Map<string, string[]>();
-  for (const service of new Set([...needed, ...ws.serviceNames()])) {
-    try {
-      roots.set(service, await ws.serviceRoots(service));
-    } catch (error) {
-      // An unplanned service whose project cannot be found must not stop this plan.
-      if (needed.has(service)) throw error;
-    }
-  }
+  const roots = (await rootsRead) as Map<string, string[]>;
 
   const lastReleases = new Map([...streams.values()].map((s) => [s.key, s.last ? (tagCommits.get(s.last.tag) ?? null) : null]));
   // A stream's folders, so a first release reads only its own history rather than all of it.
   const streamPaths = new Map([...streams.values()].map((s) => [s.key, s.services.flatMap((service) => (roots.get(service) ?? ['']).map(normalizeRoot))]));
-  const history = await unreleasedCommits(git, options.head.commit, lastReleases, streamPaths);
+  // Every last release is a tag reachable from head (streams keep only those).
+  const history = await unreleasedCommits(git, head.commit, lastReleases, streamPaths, { releasesOnHead: true });
 
   const parsedCache = new Map<string, ParsedCommit>();
   const parse = (c: CommitInfo): ParsedCommit => {
@@ -250,7 +259,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
     extraPasses += 1;
     const folders = [...new Set(services.flatMap((service) => (roots.get(service) ?? ['']).map(normalizeRoot)))];
     const from = lastReleases.get(key) ?? undefined;
-    const listed = await git.logBetween({ ...(from === undefined ? {} : { from }), to: options.head.commit, paths: folders.includes('') ? [] : folders });
+    const listed = await git.logBetween({ ...(from === undefined ? {} : { from }), to: head.commit, paths: folders.includes('') ? [] : folders });
     return listed.map((c) => commitOf.get(c.sha) ?? c);
   };
   const byService = new Map<string, CommitInfo[]>(selected.map((s) => [s, []]));
@@ -284,7 +293,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
   for (const stream of streams.values()) {
     const service = stream.services.length === 1 ? stream.services[0] : undefined;
     if (scheme === 'per-service' && stream.last === null && service !== undefined && selected.includes(service)) {
-      firstVersions.set(stream.key, await firstVersionOf(ws, service, options.head.commit));
+      firstVersions.set(stream.key, await firstVersionOf(ws, service, head.commit));
     }
   }
   const decisions = new Map<string, Decision>();
@@ -338,7 +347,7 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
   const keyOf = (service: string) => streamOf(service).key;
   const plan: ReleasePlan = {
     scheme,
-    head: options.head,
+    head,
     services,
     blastRadius: radius({
       history,
@@ -347,12 +356,26 @@ export async function planReleases(ws: Workspace, options: PlanOptions): Promise
       roots,
       keyOf,
       listed: (service, sha) => serviceHistory.get(service)?.has(sha) === true,
-      target: options.head.commit,
+      target: head.commit,
       deployed: deployedLabel(selected, streamOf),
     }),
     history: { base: history.base ?? null, commits: history.log.length, gitLogPasses: history.passes + extraPasses, projectGraph: ws.projectGraphSource() ?? null },
   };
   return { plan, details, tagNames };
+}
+
+/** The roots of every service of the workspace; one that cannot be found stops the plan only when `needed`. */
+async function serviceRoots(ws: Workspace, needed: ReadonlySet<string>): Promise<Map<string, string[]>> {
+  const roots = new Map<string, string[]>();
+  for (const service of new Set([...needed, ...ws.serviceNames()])) {
+    try {
+      roots.set(service, await ws.serviceRoots(service));
+    } catch (error) {
+      // An unplanned service whose project cannot be found must not stop this plan.
+      if (needed.has(service)) throw error;
+    }
+  }
+  return roots;
 }
 
 function makeStream(key: string, services: string[], all: TagInfo[], reachable: ReadonlySet<string>, stagingLine: boolean): Stream {

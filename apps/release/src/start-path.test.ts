@@ -167,6 +167,34 @@ describe('the start of small commands', () => {
     expect(run.builtins).toContain('child_process');
   });
 
+  it('`check` and `release --dry-run` (what the Nx targets run) load neither the registry library nor execa for a service that does not build; a service that builds still gets its findings', async () => {
+    const ws = await gitWorkspace(
+      { repository: 'acme/shop', services: { api: { root: 'apps/api' }, web: { root: 'apps/web', build: { type: 'docker', context: 'apps/web' } } } },
+      { 'apps/api/a.js': '1', 'apps/web/index.html': '<p>' },
+    );
+    await ws.release('api/v1.0.0');
+    await ws.release('web/v1.0.0');
+    await ws.land('feat(api): more', { 'apps/api/b.js': '2' });
+    const env = { ...ws.env, GITHUB_TOKEN: 'not-used' };
+    const registry: [string, RegExp] = ['the registry library', /^libs\/registry\/src\//];
+
+    const check = await loadedBy(['check', 'api', '--json'], ws.repo.dir, env);
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout)).toMatchObject({ ok: true, services: [{ service: 'api', nextTag: 'api/v1.1.0', findings: [] }] });
+    expect(heavyIn(check.sources, [...HEAVY, registry, EXECA])).toEqual([]);
+
+    const release = await loadedBy(['release', 'api', '--dry-run', '--json'], ws.repo.dir, env);
+    expect(release.exitCode, release.stderr).toBe(0);
+    expect(JSON.parse(release.stdout)).toMatchObject({ tag: 'api/v1.1.0', dryRun: true, pushed: null });
+    expect(heavyIn(release.sources, [...HEAVY, registry, EXECA])).toEqual([]);
+
+    // The docker service's build is checked with the registry library, loaded when it is needed.
+    const web = await loadedBy(['check', 'web', '--json'], ws.repo.dir, env);
+    expect(web.exitCode).toBe(2);
+    expect(JSON.parse(web.stdout)).toMatchObject({ services: [{ service: 'web', findings: [{ code: 'E_CHECK_DOCKERFILE_MISSING' }] }] });
+    expect(heavyIn(web.sources, [registry])).toEqual(['the registry library']);
+  });
+
   it('`history` and `affected` import neither statically (their chunk graph)', () => {
     for (const handler of ['apps/release/src/commands/history.ts', 'apps/release/src/commands/affected.ts']) {
       expect(heavyIn(sourcesOf(staticClosure(handler)), HEAVY), handler).toEqual([]);

@@ -174,20 +174,27 @@ class DateQueue {
  * the first) finds its commits, so a new service does not make every plan read the whole
  * history; without paths the one log starts at the root. A release that is not on `head`'s
  * history at all (cut from another branch) costs one extra log of its own: it is the one case the
- * shared log cannot answer.
+ * shared log cannot answer. `releasesOnHead` says the caller knows every release is on head's history.
  */
 export async function unreleasedCommits(
   git: SourceControl,
   head: string,
   lastReleases: ReadonlyMap<string, string | null>,
   firstReleasePaths: ReadonlyMap<string, readonly string[]> = new Map(),
+  { releasesOnHead = false }: { releasesOnHead?: boolean } = {},
 ): Promise<UnreleasedHistory> {
   const releases = [...new Set([...lastReleases.values()].filter((c): c is string => c !== null))];
   const firstReleases = [...lastReleases].filter(([, release]) => release === null).map(([key]) => key);
   const limitTo = [...new Set(firstReleases.flatMap((key) => firstReleasePaths.get(key) ?? ['']))];
   // A first release of the whole repository (or of a stream with no known folders) reads it all.
   const limited = firstReleases.length > 0 && !limitTo.includes('');
-  const base = (firstReleases.length > 0 && !limited) || releases.length === 0 ? undefined : await git.mergeBase(head, ...releases);
+  // The merge base of head and one release that is on head's history is that release: no need to ask.
+  const base =
+    (firstReleases.length > 0 && !limited) || releases.length === 0
+      ? undefined
+      : releasesOnHead && releases.length === 1
+        ? releases[0]
+        : await git.mergeBase(head, ...releases);
   const sharedNeeded = base !== head && (releases.length > 0 || !limited);
   const [shared, older] = await Promise.all([
     sharedNeeded ? git.logBetween(base === undefined ? { to: head } : { from: base, to: head }) : [],

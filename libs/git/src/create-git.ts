@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GitError, InvalidRefError, NonFastForwardError, RefExistsError, RefNotFoundError, TagConflictError } from './errors.js';
 import type { RefTarget } from './errors.js';
 import { TAG_FORMAT, parseTagLines, tagPatterns, toTagInfo } from './list-tags.js';
@@ -60,18 +62,52 @@ export function createGit(options: GitOptions): SourceControl {
     return resolveCommit(tracking);
   }
 
-  async function remoteRef(ref: string): Promise<RefTarget | undefined> {
-    checkRef(ref);
-    const { stdout } = await run(['ls-remote', REMOTE, ref, `${ref}^{}`]);
-    let object: string | undefined;
-    let peeled: string | undefined;
+  /** A tag fetch that exited 1: tags that would have moved are a TagConflictError, anything else a GitError. */
+  function tagFetchError(stderr: string, status: number, what: string): GitError {
+    // Without "+" git refuses to move a local tag that differs from origin's; moving it silently
+    // would hide that someone tagged locally, so surface it.
+    const clobbered = [...stderr.matchAll(/\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber existing tag\)/g)].map((m) => m[1] ?? '');
+    if (clobbered.length > 0) return new TagConflictError(clobbered, { command: 'git fetch origin refs/tags/*:refs/tags/*', stderr, status });
+    return new GitError(`git fetch of ${what} from ${REMOTE} failed: ${stderr.trim()}`, { command: 'git fetch', stderr, status });
+  }
+
+  async function fetchBranchAndTags(branch: string): Promise<string> {
+    checkRef(branch, 'branch');
+    const tracking = `refs/remotes/${REMOTE}/${branch}`;
+    let result;
+    try {
+      // One negotiation with origin instead of two. --no-tags only stops git following tags on
+      // its own; the explicit refspec fetches every tag, never moving one (no "+").
+      result = await run(['fetch', '--no-tags', '--no-write-fetch-head', REMOTE, `+refs/heads/${branch}:${tracking}`, 'refs/tags/*:refs/tags/*'], { okStatus: [0, 1] });
+    } catch (error) {
+      throw asRefNotFound(error, `${REMOTE}/${branch}`);
+    }
+    if (result.status !== 0) throw tagFetchError(result.stderr, result.status, `${branch} and the tags`);
+    return resolveCommit(tracking);
+  }
+
+  async function remoteRefs(refs: readonly string[]): Promise<Map<string, RefTarget>> {
+    const found = new Map<string, RefTarget>();
+    if (refs.length === 0) return found;
+    for (const ref of refs) checkRef(ref);
+    const { stdout } = await run(['ls-remote', REMOTE, ...refs.flatMap((ref) => [ref, `${ref}^{}`])]);
+    const wanted = new Set(refs);
+    const peeled = new Map<string, string>();
     for (const line of stdout.split('\n')) {
       const [sha = '', name = ''] = line.split('\t');
-      // ls-remote matches patterns by their tail; keep the exact ref only.
-      if (name === ref) object = sha;
-      else if (name === `${ref}^{}`) peeled = sha;
+      // ls-remote matches patterns by their tail; keep the exact refs only.
+      if (wanted.has(name)) found.set(name, { object: sha, commit: sha });
+      else if (name.endsWith('^{}') && wanted.has(name.slice(0, -3))) peeled.set(name.slice(0, -3), sha);
     }
-    return object === undefined ? undefined : { object, commit: peeled ?? object };
+    for (const [ref, commit] of peeled) {
+      const target = found.get(ref);
+      if (target) target.commit = commit;
+    }
+    return found;
+  }
+
+  async function remoteRef(ref: string): Promise<RefTarget | undefined> {
+    return (await remoteRefs([ref])).get(ref);
   }
 
   async function localTag(name: string): Promise<RefTarget | undefined> {
@@ -197,8 +233,7 @@ export function createGit(options: GitOptions): SourceControl {
       const archive = join(dest, '.slipway-export.tar');
       try {
         await run(['archive', '--format=tar', `--output=${archive}`, sha, '--', path]);
-        const { execa } = await import('execa');
-        await execa('tar', ['-xf', archive, '-C', dest], { stdin: 'ignore' });
+        await promisify(execFile)('tar', ['-xf', archive, '-C', dest]);
       } catch (error) {
         if (error instanceof GitError) throw error;
         throw new GitError(`could not unpack ${path} at ${sha} into ${dest}: ${(error as Error).message}`, { command: `tar -xf ${archive}`, cause: error });
@@ -298,16 +333,18 @@ export function createGit(options: GitOptions): SourceControl {
     async fetchTags() {
       const { stderr, status } = await run(['fetch', '--no-write-fetch-head', REMOTE, 'refs/tags/*:refs/tags/*'], { okStatus: [0, 1] });
       if (status === 0) return;
-      // Without "+" git refuses to move a local tag that differs from origin's; moving it silently
-      // would hide that someone tagged locally, so surface it.
-      const clobbered = [...stderr.matchAll(/\[rejected\]\s+(\S+)\s+->\s+\S+\s+\(would clobber existing tag\)/g)].map((m) => m[1] ?? '');
-      if (clobbered.length > 0) throw new TagConflictError(clobbered, { command: 'git fetch origin refs/tags/*:refs/tags/*', stderr, status });
-      throw new GitError(`git fetch of tags from ${REMOTE} failed: ${stderr.trim()}`, { command: 'git fetch', stderr, status });
+      throw tagFetchError(stderr, status, 'tags');
     },
 
     fetchBranch,
 
+    fetchBranchAndTags,
+
+    prepareRemote: run.prepareRemote,
+
     remoteRef,
+
+    remoteRefs,
 
     async listRemoteTags(prefix) {
       if (prefix !== '') checkRef(prefix, 'tag prefix');

@@ -143,6 +143,65 @@ describe('fetchTags and fetchBranch', () => {
   });
 });
 
+describe('remoteRefs', () => {
+  it('answers many refs in one ls-remote: exact names only, annotated tags peeled, absent ones left out', async () => {
+    const { repo, git } = await setup();
+    const tip = await repo.commit('feat: x', { x: '1' });
+    await repo.push();
+    await repo.tag('api/v1.0.0', { message: 'api 1' });
+    await repo.tag('light', { ref: repo.initialCommit });
+    // Its name ends like refs/tags/api/v1.0.0: ls-remote's tail match would take it, remoteRefs must not.
+    await repo.tag('x/refs/tags/api/v1.0.0', { ref: repo.initialCommit });
+    await repo.push('refs/tags/api/v1.0.0', 'refs/tags/light', 'refs/tags/x/refs/tags/api/v1.0.0');
+    const annotated = await repo.git('rev-parse', 'refs/tags/api/v1.0.0');
+
+    const found = await git.remoteRefs(['refs/tags/api/v1.0.0', 'refs/tags/light', 'refs/tags/api/v9.9.9']);
+
+    expect(Object.fromEntries(found)).toEqual({
+      'refs/tags/api/v1.0.0': { object: annotated, commit: tip },
+      'refs/tags/light': { object: repo.initialCommit, commit: repo.initialCommit },
+    });
+    expect(await git.remoteRef('refs/tags/api/v1.0.0')).toEqual({ object: annotated, commit: tip });
+    expect(await git.remoteRefs([])).toEqual(new Map());
+  });
+});
+
+describe('fetchBranchAndTags', () => {
+  it('brings the branch tip and every tag in one fetch, as fetchBranch and fetchTags do', async () => {
+    const { repo, git } = await setup();
+    const other = await repo.clone();
+    const tip = await other.commit('feat: elsewhere', { e: '1' });
+    await other.push();
+    await other.tag('api/v2.0.0', { message: 'api 2' });
+    await other.tag('light', { ref: repo.initialCommit });
+    await other.push('refs/tags/api/v2.0.0', 'refs/tags/light');
+
+    expect(await git.fetchBranchAndTags('main')).toBe(tip);
+    expect(await repo.git('rev-parse', 'refs/remotes/origin/main')).toBe(tip);
+    expect((await git.listTags()).map((t) => [t.name, t.commit])).toEqual([
+      ['api/v2.0.0', tip],
+      ['light', repo.initialCommit],
+    ]);
+    await expect(git.fetchBranchAndTags('no-such-branch')).rejects.toMatchObject({ name: 'RefNotFoundError', ref: 'origin/no-such-branch' });
+  });
+
+  it('never moves a local tag that differs from origin: TagConflictError, local tag kept', async () => {
+    const { repo, git } = await setup();
+    const other = await repo.clone();
+    const theirs = await other.commit('feat: theirs', { t: '1' });
+    await other.tag('v1.0.0', { message: 'theirs' });
+    await other.push('HEAD:refs/heads/main', 'refs/tags/v1.0.0');
+    await repo.tag('v1.0.0', { ref: repo.initialCommit, message: 'ours' });
+
+    const error = await git.fetchBranchAndTags('main').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TagConflictError);
+    expect(error).toMatchObject({ tags: ['v1.0.0'], exitCode: 3, code: 'E_GIT_TAG_CONFLICT' });
+    expect(await git.resolveCommit('v1.0.0')).toBe(repo.initialCommit);
+    expect(await repo.git('rev-parse', 'refs/remotes/origin/main')).toBe(theirs);
+  });
+});
+
 describe('pushNewRef', () => {
   it('creates a ref that does not exist yet and refuses one that does, even at the same commit', async () => {
     const { repo, git } = await setup();

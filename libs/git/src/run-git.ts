@@ -1,6 +1,7 @@
 import { GitError, GitTimeoutError, InvalidRefError, RefNotFoundError } from './errors.js';
 import { killTree, lowSpeedEnv, remoteArgument, resolveRemoteTimeout, sshEnv, subcommand, talksToRemote } from './remote-limits.js';
 import { redact } from '@slipway/redact';
+import { startGit, text } from './spawn-git.js';
 
 export interface RunGitOptions {
   cwd: string;
@@ -32,27 +33,30 @@ function gitEnvironment(env: Record<string, string | undefined>): { seen: Record
   return { seen, env: { ...env, ...lowSpeedEnv(seen), ...FORCED_ENV } };
 }
 
-/**
- * execa, loaded on the first git command rather than with this module: a CLI command that reads
- * services.json but runs no git (`slipway tag inspect`) then never parses it at start.
- */
-const loadExeca = async () => (await import('execa')).execa;
+/** A runner that can also start, ahead of time, what its first command talking to a remote will need. */
+export type RemoteAwareRunner = GitRunner & {
+  /** Starts looking up the ssh command (`git config core.sshCommand`) now, so the first remote command does not wait for it. */
+  prepareRemote(): void;
+};
 
 /** Runs git; a status outside `okStatus` (default [0]) throws a redacted GitError. */
-export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeoutMs }: RunGitOptions): GitRunner {
+export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeoutMs }: RunGitOptions): RemoteAwareRunner {
   const { seen, env } = gitEnvironment(given);
   const timeoutMs = resolveRemoteTimeout(remoteTimeoutMs, seen);
   let ssh: Promise<Record<string, string>> | undefined;
+
+  /** stdout of a helper command, trimmed; undefined when it fails. */
+  const ask = async (args: readonly string[]): Promise<string | undefined> => {
+    const { status, stdout } = await startGit(args, { cwd, env }).result;
+    return status === 0 ? text(stdout).trim() : undefined;
+  };
 
   /** The ssh connect timeout, added to the command git would use anyway (looked up once). */
   const remoteEnv = async () => ({
     ...env,
     ...(await (ssh ??= (async () => {
-      const configured =
-        seen['GIT_SSH_COMMAND'] === undefined && seen['GIT_SSH'] === undefined
-          ? await (await loadExeca())('git', ['config', '--get', 'core.sshCommand'], { cwd, env, stdin: 'ignore', reject: false })
-          : undefined;
-      return sshEnv(seen, configured?.exitCode === 0 ? String(configured.stdout).trim() || undefined : undefined);
+      const configured = seen['GIT_SSH_COMMAND'] === undefined && seen['GIT_SSH'] === undefined ? await ask(['config', '--get', 'core.sshCommand']) : undefined;
+      return sshEnv(seen, configured || undefined);
     })())),
   });
 
@@ -62,55 +66,43 @@ export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeout
     if (name === undefined) return 'the remote';
     if (subcommand(args).name === 'clone' || /[:/\\]/.test(name)) return redact(name, secrets);
     const push = subcommand(args).name === 'push' ? ['--push'] : [];
-    const url = await (await loadExeca())('git', ['remote', 'get-url', ...push, name], { cwd, env, stdin: 'ignore', reject: false });
-    return url.exitCode === 0 ? `${name} (${redact(String(url.stdout).trim(), secrets)})` : name;
+    const url = await ask(['remote', 'get-url', ...push, name]);
+    return url === undefined ? name : `${name} (${redact(url, secrets)})`;
   }
 
-  return async (args, { okStatus = [0], input } = {}) => {
+  const runner: GitRunner = async (args, { okStatus = [0], input } = {}) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
-    const execa = await loadExeca();
     const remote = talksToRemote(args);
-    const subprocess = execa('git', args, {
-      cwd,
-      env: remote ? await remoteEnv() : env,
-      ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
-      reject: false,
-      stripFinalNewline: false,
-      maxBuffer: 1024 * 1024 * 1024,
-    });
+    const git = startGit(args, { cwd, env: remote ? await remoteEnv() : env, input });
     let timedOut = false;
     const timer = remote
       ? setTimeout(() => {
           timedOut = true;
-          if (subprocess.pid !== undefined) killTree(subprocess.pid);
+          if (git.pid !== undefined) killTree(git.pid);
         }, timeoutMs)
       : undefined;
     let result;
     try {
-      result = await subprocess;
+      result = await git.result;
     } finally {
       clearTimeout(timer);
     }
     if (timedOut) {
-      throw new GitTimeoutError(await describeRemote(args), timeoutMs, { command, stderr: redact(String(result.stderr), secrets) });
+      throw new GitTimeoutError(await describeRemote(args), timeoutMs, { command, stderr: redact(text(result.stderr), secrets) });
     }
-    if (result.exitCode === undefined) {
-      // Not started (git missing, cwd missing) or killed. execa's own error holds the raw command
-      // line, so only a redacted copy of its short message goes into the cause.
-      const reason = redact(result.shortMessage ?? 'git did not start', secrets);
-      throw new GitError(`could not run ${command}: ${reason}`, { command, cause: new Error(reason) });
-    }
-    const stdout = String(result.stdout);
-    const stderr = redact(String(result.stderr), secrets);
-    if (!okStatus.includes(result.exitCode)) {
-      throw new GitError(`${command} failed (exit ${String(result.exitCode)}): ${summarize(stderr)}`, {
+    if (result.status === undefined) throw notRun(command, result.failure, secrets);
+    const stdout = text(result.stdout);
+    const stderr = redact(text(result.stderr), secrets);
+    if (!okStatus.includes(result.status)) {
+      throw new GitError(`${command} failed (exit ${String(result.status)}): ${summarize(stderr)}`, {
         command,
-        status: result.exitCode,
+        status: result.status,
         stderr,
       });
     }
-    return { stdout, stderr, status: result.exitCode };
+    return { stdout, stderr, status: result.status };
   };
+  return Object.assign(runner, { prepareRemote: () => void remoteEnv() });
 }
 
 /**
@@ -122,18 +114,20 @@ export function createBatchRunner({ cwd, env: given = {}, secrets = [] }: RunGit
   const { env } = gitEnvironment(given);
   return async (args, input) => {
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
-    const execa = await loadExeca();
-    const result = await execa('git', args, { cwd, env, input, encoding: 'buffer', reject: false, maxBuffer: 1024 * 1024 * 1024 });
-    if (result.exitCode === undefined) {
-      const reason = redact(result.shortMessage ?? 'git did not start', secrets);
-      throw new GitError(`could not run ${command}: ${reason}`, { command, cause: new Error(reason) });
+    const result = await startGit(args, { cwd, env, input }).result;
+    if (result.status === undefined) throw notRun(command, result.failure, secrets);
+    if (result.status !== 0) {
+      const stderr = redact(text(result.stderr), secrets);
+      throw new GitError(`${command} failed (exit ${String(result.status)}): ${summarize(stderr)}`, { command, status: result.status, stderr });
     }
-    if (result.exitCode !== 0) {
-      const stderr = redact(Buffer.from(result.stderr).toString('utf8'), secrets);
-      throw new GitError(`${command} failed (exit ${String(result.exitCode)}): ${summarize(stderr)}`, { command, status: result.exitCode, stderr });
-    }
-    return Buffer.from(result.stdout);
+    return result.stdout;
   };
+}
+
+/** git did not start (not installed, no such folder) or was stopped by a signal. */
+function notRun(command: string, failure: string | undefined, secrets: readonly string[]): GitError {
+  const reason = redact(failure ?? 'git did not start', secrets);
+  return new GitError(`could not run ${command}: ${reason}`, { command, cause: new Error(reason) });
 }
 
 const UNKNOWN_REVISION =

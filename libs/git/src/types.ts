@@ -105,8 +105,21 @@ export interface SourceControl extends WorkTreeOperations {
   fetchTags(): Promise<void>;
   /** Fetches origin's branch into `refs/remotes/origin/<branch>` and returns its commit. */
   fetchBranch(branch: string): Promise<string>;
+  /**
+   * `fetchBranch` and `fetchTags` in one fetch (one connection, one negotiation): the branch into
+   * `refs/remotes/origin/<branch>`, every tag, no local tag moved (TagConflictError). Returns the branch's commit.
+   */
+  fetchBranchAndTags(branch: string): Promise<string>;
+  /**
+   * Starts, in the background, the lookup every command that talks to origin needs first (the
+   * user's ssh command, to add a connect timeout to), so a later `remoteRef` or fetch starts at
+   * once. For a caller that will likely ask origin after local work; never fails.
+   */
+  prepareRemote(): void;
   /** What `ref` points at on origin (object and peeled commit), undefined when absent. */
   remoteRef(ref: string): Promise<RefTarget | undefined>;
+  /** `remoteRef` for many refs in one `ls-remote` (one connection): the refs origin has, by name. */
+  remoteRefs(refs: readonly string[]): Promise<Map<string, RefTarget>>;
   /** Origin's tags whose names start with `prefix` (one `ls-remote`), peeled to their commits. */
   listRemoteTags(prefix: string): Promise<RemoteTag[]>;
   /** A file's text as it is at `commit` (path relative to `cwd`); undefined when the commit has no such file. */

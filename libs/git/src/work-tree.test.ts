@@ -1,7 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTempRepo } from '@slipway/testing';
 import { createGit } from './create-git.js';
@@ -163,7 +163,7 @@ describe('workTreeState', () => {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-git-state-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     expect(await createGit({ cwd: dir }).workTreeState()).toBeUndefined();
-    await execa('git', ['init', '--quiet', dir]);
+    execFileSync('git', ['init', '--quiet', dir]);
     await writeFile(join(dir, 'a.txt'), 'a\n');
     expect(await createGit({ cwd: dir }).workTreeState()).toEqual({ top: dir, tree: undefined, changed: ['a.txt'] });
   });

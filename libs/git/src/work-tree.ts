@@ -39,7 +39,7 @@ export interface WorkTreeOperations {
   currentBranch(): Promise<string | undefined>;
   /** The top folder of the work tree holding `cwd`; undefined in a bare repository or outside any repository. */
   workTreeRoot(): Promise<string | undefined>;
-  /** HEAD's tree and the changed paths (two git calls); undefined outside a work tree. */
+  /** HEAD's tree and the changed paths (two git calls, side by side); undefined outside a work tree. */
   workTreeState(): Promise<WorkTreeState | undefined>;
   /** Whether the `origin` remote is configured. */
   hasOrigin(): Promise<boolean>;
@@ -102,19 +102,21 @@ export function workTreeOperations(run: GitRunner): WorkTreeOperations {
     },
 
     async workTreeState() {
-      const [top, tree, status] = await Promise.all([
-        run(['rev-parse', '--show-toplevel'], { okStatus: [0, 128] }),
-        run(['rev-parse', '--verify', '--quiet', 'HEAD^{tree}'], { okStatus: [0, 1, 128] }),
+      const [revParse, status] = await Promise.all([
+        // One rev-parse for both: the top, then HEAD's tree; before the first commit only the top
+        // is printed (exit 1), outside a work tree nothing (exit 128).
+        run(['rev-parse', '--show-toplevel', '--verify', '--quiet', 'HEAD^{tree}'], { okStatus: [0, 1, 128] }),
         // Porcelain paths are relative to the top, whatever the cwd; -z keeps odd names unquoted.
         run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'], { okStatus: [0, 128] }),
       ]);
-      if (top.status !== 0 || status.status !== 0 || top.stdout.trim() === '') return undefined;
+      const [top = '', tree] = revParse.stdout.split('\n');
+      if (revParse.status === 128 || status.status !== 0 || top.trim() === '') return undefined;
       const changed = status.stdout
         .split('\0')
         .filter((entry) => entry.length > 3)
         .map((entry) => entry.slice(3))
         .sort();
-      return { top: top.stdout.trim(), tree: tree.status === 0 ? tree.stdout.trim() : undefined, changed };
+      return { top: top.trim(), tree: revParse.status === 0 && tree ? tree.trim() : undefined, changed };
     },
 
     async hasOrigin() {

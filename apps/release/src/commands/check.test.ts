@@ -76,6 +76,27 @@ describe('slipway check', () => {
     expect((await ws.tags()).local).toEqual(['api/v1.0.0']);
   });
 
+  it('next tags of several services are looked up on origin together, each answered for its own service', async () => {
+    const ws = await gitWorkspace({ services: { api: { root: 'apps/api' }, web: { root: 'apps/web' }, job: { root: 'apps/job' } } }, { 'apps/api/a.js': '0', 'apps/web/w.js': '0', 'apps/job/j.js': '0' });
+    for (const service of ['api', 'web', 'job']) await ws.release(`${service}/v1.0.0`);
+    await ws.land('feat(api): a', { 'apps/api/a.js': '1' });
+    await ws.land('fix(web): w', { 'apps/web/w.js': '1' });
+    await ws.land('feat(job): j', { 'apps/job/j.js': '1' });
+    // Origin has web's and job's next tags (pushed from elsewhere), not api's; this clone has none of them.
+    const other = await ws.repo.clone();
+    await other.tag('web/v1.0.1', { message: 'elsewhere' });
+    await other.tag('job/v1.1.0');
+    await other.push('refs/tags/web/v1.0.1', 'refs/tags/job/v1.1.0');
+
+    const { exitCode, data } = await ws.json<CheckJson>('check');
+
+    expect(exitCode).toBe(2);
+    const s = byService(data);
+    expect(s['api']).toMatchObject({ ready: true, nextTag: 'api/v1.1.0', findings: [] });
+    expect(s['web']?.findings).toEqual([{ code: 'E_CHECK_TAG_TAKEN', message: expect.stringContaining('next tag web/v1.0.1 already exists on origin') }]);
+    expect(s['job']?.findings).toEqual([{ code: 'E_CHECK_TAG_TAKEN', message: expect.stringContaining('next tag job/v1.1.0 already exists on origin') }]);
+  });
+
   it('a layer base without tag or digest is a finding, as the staging push would refuse it before reserving', async () => {
     const ws = await gitWorkspace(
       { registry: 'ghcr.io/acme', services: { web: { root: 'apps/web', build: { type: 'layer', from: 'ghcr.io/acme/node', dir: 'apps/web' } } } },

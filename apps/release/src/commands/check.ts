@@ -38,14 +38,22 @@ export const check: Handler = async ({ args, options }, ctx) => {
   const services = selectServices(ws, args['service']);
   const { bump, preid } = bumpOptions(ws, options);
   const git = ws.git();
-  const head = { ref: 'HEAD', commit: await git.resolveCommit('HEAD') };
-  const { plan, details } = await planReleases(ws, { services, head, bump, preid });
+  // Whether each next tag is free on origin is asked after the plan: its ssh lookup runs now.
+  git.prepareRemote();
+  // Resolved while the plan reads the tags and the project graph.
+  const headRead = git.resolveCommit('HEAD').then((commit) => ({ ref: 'HEAD', commit }));
+  const { plan, details } = await planReleases(ws, { services, head: headRead, bump, preid });
+  const head = plan.head;
+
+  // Whether each next tag is free on origin: one ls-remote for all services, not one each.
+  const asked = plan.services.filter((row) => !details.get(row.service)?.error && row.nextVersion !== null && row.nextTag !== null && !row.nextTagExists);
+  const onOrigin = asked.length === 0 ? new Map<string, unknown>() : await git.remoteRefs(asked.map((row) => `refs/tags/${row.nextTag ?? ''}`));
 
   const results: ServiceCheck[] = [];
   for (const row of plan.services) {
     const detail = details.get(row.service) as ServiceDetail;
     const service = ws.service(row.service);
-    const findings = [...(await buildFindings(ws, service, head.commit, row.nextVersion)), ...(await versionFindings(ws, row, detail))];
+    const findings = [...(await buildFindings(ws, service, head.commit, row.nextVersion)), ...versionFindings(ws, row, detail, onOrigin)];
     if (row.nextVersion !== null && (ws.config.scheme === 'staging-line' || ws.config.changelog !== undefined)) {
       findings.push(...(await changelogFindings(ws, row.nextVersion)));
     }
@@ -78,10 +86,10 @@ async function buildFindings(ws: Workspace, service: ResolvedService, commit: st
   return findings;
 }
 
-async function versionFindings(ws: Workspace, row: ServicePlan, detail: ServiceDetail): Promise<Finding[]> {
+function versionFindings(ws: Workspace, row: ServicePlan, detail: ServiceDetail, onOrigin: ReadonlyMap<string, unknown>): Finding[] {
   if (detail.error) return [{ code: 'E_CHECK_VERSION', message: `next version: ${detail.error.message}` }];
   if (row.nextVersion === null || row.nextTag === null) return [];
-  const taken = row.nextTagExists ? 'in this clone' : (await ws.git().remoteRef(`refs/tags/${row.nextTag}`)) ? 'on origin' : undefined;
+  const taken = row.nextTagExists ? 'in this clone' : onOrigin.has(`refs/tags/${row.nextTag}`) ? 'on origin' : undefined;
   if (taken !== undefined) {
     const fix = ws.config.scheme === 'staging-line' ? 'bump the version in the root package.json' : 'fetch the tags (git fetch origin --tags) and plan again';
     return [{ code: 'E_CHECK_TAG_TAKEN', message: `next tag ${row.nextTag} already exists ${taken}; tags are immutable: ${fix}` }];

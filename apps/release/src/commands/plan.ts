@@ -16,12 +16,10 @@ export const plan: Handler = async ({ args, options }, ctx) => {
   const ws = await openWorkspace(ctx);
   const services = selectServices(ws, args['service']);
   const { bump, preid } = bumpOptions(ws, options);
-  if (options['fetch'] === true) {
-    const git = ws.git();
-    await git.fetchBranch(ws.config.mainBranch);
-    await git.fetchTags();
-  }
-  const head = await planHead(ws);
+  // --fetch: origin/<mainBranch> as just fetched, with the tags (one fetch), is what planHead would
+  // read; without it, planHead runs while the plan reads the tags.
+  const head =
+    options['fetch'] === true ? { ref: `origin/${ws.config.mainBranch}`, commit: await ws.git().fetchBranchAndTags(ws.config.mainBranch) } : planHead(ws);
   const { plan: result, details } = await planReleases(ws, { services, head, bump, preid });
   if (bump !== undefined || preid !== undefined) {
     // A bump the user asked for that cannot apply is bad input, not a note.

@@ -55,10 +55,11 @@ export const release: Handler = async ({ args, options }, ctx) => {
   const { bump, preid } = bumpOptions(ws, options);
 
   const git = ws.git();
-  // origin is the truth for both the commit to tag and the tags that exist.
-  const commit = await git.fetchBranch(mainBranch);
-  await git.fetchTags();
-  const { plan, details, tagNames } = await planReleases(ws, { services: [service], head: { ref: `origin/${mainBranch}`, commit }, bump, preid });
+  // origin is the truth for both the commit to tag and the tags that exist (one fetch for both);
+  // the plan reads the work tree's state for the project graph while it runs.
+  const fetched = git.fetchBranchAndTags(mainBranch).then((commit) => ({ ref: `origin/${mainBranch}`, commit }));
+  const { plan, details, tagNames } = await planReleases(ws, { services: [service], head: fetched, bump, preid });
+  const { commit } = plan.head;
   const row = plan.services[0];
   const detail = details.get(service);
   if (!row || !detail) throw new Error(`no plan for ${service}`);
