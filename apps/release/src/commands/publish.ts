@@ -100,8 +100,7 @@ export async function publishTag(ws: Workspace, tag: string, options: { manifest
   const git = ws.git();
   const main = ws.config.mainBranch;
   log(`fetching tags and ${main} from origin`);
-  await git.fetchTags();
-  await git.fetchBranch(main);
+  await git.fetchBranchAndTags(main);
   const commit = await git.resolveCommit(`refs/tags/${tag}`);
   // prereleaseFrom "any-branch" lets a prerelease (a canary of a feature branch) ship from off
   // main; a stable release never does, whatever the setting.
