@@ -391,7 +391,7 @@ export class RegistryTransport {
     } finally {
       clearTimeout(timer);
       if (!handedOver) {
-        idle.disarm();
+        idle.stop();
         this.options.onRequest?.(event);
       }
     }
@@ -453,7 +453,7 @@ export class RegistryTransport {
     const end = (): boolean => {
       if (ended) return false;
       ended = true;
-      idle.disarm();
+      idle.stop();
       this.options.onRequest?.(event);
       return true;
     };
@@ -667,8 +667,14 @@ export class RegistryTransport {
   }
 }
 
-/** Aborts a request when the server keeps us waiting `ms` for the next thing. */
+/**
+ * Aborts a request when the server keeps us waiting `ms` for the next thing. Armed and disarmed
+ * around every piece of a streamed body, so arming costs no timer of its own: one timer, unref'd
+ * (a wait on the server always has its socket keeping the process alive), looks at when the
+ * current wait began and sleeps again for what is left of it.
+ */
 class IdleTimer {
+  private armedAt: number | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   constructor(
     private readonly controller: AbortController,
@@ -676,13 +682,30 @@ class IdleTimer {
   ) {}
 
   arm(): void {
-    this.disarm();
-    this.timer = setTimeout(() => this.controller.abort(new DOMException(`no data for ${this.ms} ms`, 'TimeoutError')), this.ms);
+    this.armedAt = performance.now();
+    if (this.timer === undefined) this.wake(this.ms);
   }
 
   disarm(): void {
+    this.armedAt = undefined;
+  }
+
+  /** Disarmed for good: the timer goes too. */
+  stop(): void {
+    this.armedAt = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private wake(delay: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.armedAt === undefined) return;
+      const left = this.armedAt + this.ms - performance.now();
+      if (left > 0) this.wake(left);
+      else this.controller.abort(new DOMException(`no data for ${this.ms} ms`, 'TimeoutError'));
+    }, Math.max(1, delay));
+    this.timer.unref();
   }
 }
 
