@@ -6,8 +6,8 @@
 // process never loads undici, whose fetch costs ~40 MiB of RSS on its first request), and a
 // caller's `fetch` (RegistryClientOptions.fetch).
 
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { globalAgent as httpGlobalAgent, request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, globalAgent as httpsGlobalAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
 export interface WireRequest {
@@ -53,15 +53,23 @@ const EMPTY: Promise<{ done: true }> = Promise.resolve({ done: true });
 /** What a streamed request body may have written ahead of what the socket took before it waits. */
 const WRITE_AHEAD_BYTES = 1024 * 1024;
 
-/** A wire over node:http and node:https, with keep-alive connections of its own. */
+/**
+ * A wire over node:http and node:https. Node's global agents (keep-alive since Node 19, and on Node
+ * 24 proxy-aware under NODE_USE_ENV_PROXY, as its fetch is), or with `ca` an https agent of its own
+ * that trusts it.
+ */
 export function nodeWire(options: NodeWireOptions = {}): Wire {
-  let agents: { http: HttpAgent; https: HttpsAgent } | undefined;
+  let trusting: HttpsAgent | undefined;
   const agentFor = (url: URL): HttpAgent => {
-    agents ??= {
-      http: new HttpAgent({ keepAlive: true }),
-      https: new HttpsAgent({ keepAlive: true, ...(options.ca === undefined ? {} : { ca: [...rootCertificates, options.ca] }) }),
-    };
-    return url.protocol === 'https:' ? agents.https : agents.http;
+    if (url.protocol !== 'https:') return httpGlobalAgent;
+    if (options.ca === undefined) return httpsGlobalAgent;
+    trusting ??= new HttpsAgent({
+      keepAlive: true,
+      ca: [...rootCertificates, options.ca],
+      // Node 24's own agents read proxies from the environment when NODE_USE_ENV_PROXY is set; so does this one.
+      ...(process.env['NODE_USE_ENV_PROXY'] ? { proxyEnv: process.env } : {}),
+    } as ConstructorParameters<typeof HttpsAgent>[0]);
+    return trusting;
   };
   return (url, request) => nodeExchange(url, request, agentFor(url));
 }
