@@ -9,7 +9,11 @@
 // - within a repository and across repositories of one registry (mounts): slipway's registry
 //   client in-process and skopeo, requests and time.
 //
-//   node --conditions=@slipway/source --import tsx bench/registry-copy.bench.ts [--runs 5] [--layer-mib 300] [--local-runs 3]
+//   node --conditions=@slipway/source --import tsx bench/registry-copy.bench.ts [--runs 5] [--layer-mib 300] [--local-runs 3] [--baseline <dist dir>]
+//
+// --baseline adds another build of the CLI (a directory holding its slipway.mjs, as
+// `node tools/bundle-cli.mjs --out <dir>` makes it, e.g. from main) to the same rounds: before and
+// after a change, measured side by side.
 //
 // Not part of the tests. Needs docker-registry, skopeo and GNU time (/usr/bin/time). The source
 // image is pushed with slipway's client, not skopeo, so skopeo's blob-info cache knows nothing
@@ -31,6 +35,8 @@ function option(name: string, fallback: number): number {
 const runs = option('runs', 5);
 const localRuns = option('local-runs', 3);
 const layerBytes = Math.round(option('layer-mib', 300) * 1024 * 1024);
+const baselineAt = process.argv.indexOf('--baseline');
+const baseline = baselineAt < 0 ? undefined : process.argv[baselineAt + 1];
 const workspace = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
 
@@ -86,19 +92,24 @@ async function main(): Promise<void> {
     let preserved = true;
 
     // Across registries: two processes, interleaved, each into a registry of its own.
-    const hosts: Record<'slipway' | 'skopeo', Sample[]> = { slipway: [], skopeo: [] };
+    type Tool = 'slipway' | 'skopeo' | 'baseline';
+    const hosts: Record<Tool, Sample[]> = { slipway: [], skopeo: [], baseline: [] };
     const ratios: number[] = [];
-    const tools = {
-      slipway: async (target: RegistryPeer) => {
-        await writeFile(join(scratch, 'services.json'), JSON.stringify({ insecureRegistries: [peer.host, target.host], services: { api: {} } }));
-        return timed(process.execPath, [cli, 'image', 'copy', source, `${target.host}/prod/api:1.0.0`, '--cwd', scratch], { cwd: scratch });
-      },
+    const baselineRatios: number[] = [];
+    const slipwayCopy = (bundle: string) => async (target: RegistryPeer) => {
+      await writeFile(join(scratch, 'services.json'), JSON.stringify({ insecureRegistries: [peer.host, target.host], services: { api: {} } }));
+      return timed(process.execPath, [bundle, 'image', 'copy', source, `${target.host}/prod/api:1.0.0`, '--cwd', scratch], { cwd: scratch });
+    };
+    const tools: Record<Tool, (target: RegistryPeer) => Promise<Pick<Sample, 'wallMs' | 'cpuMs' | 'rssKiB'>>> = {
+      slipway: slipwayCopy(cli),
+      baseline: slipwayCopy(join(baseline ?? '', 'slipway.mjs')),
       skopeo: (target: RegistryPeer) =>
         timed('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${source}`, `docker://${target.host}/prod/api:1.0.0`], { cwd: scratch }),
     };
     for (let i = 0; i < runs; i++) {
-      const order = i % 2 === 0 ? (['slipway', 'skopeo'] as const) : (['skopeo', 'slipway'] as const);
-      const round: Partial<Record<'slipway' | 'skopeo', Sample>> = {};
+      const tried: Tool[] = baseline === undefined ? ['slipway', 'skopeo'] : ['slipway', 'skopeo', 'baseline'];
+      const order = i % 2 === 0 ? tried : [...tried].reverse();
+      const round: Partial<Record<Tool, Sample>> = {};
       for (const tool of order) {
         const target = await startRegistry();
         try {
@@ -112,7 +123,10 @@ async function main(): Promise<void> {
         }
       }
       ratios.push((round.slipway?.wallMs ?? NaN) / (round.skopeo?.wallMs ?? NaN));
-      process.stderr.write(`round ${i + 1}/${runs}: slipway ${round.slipway?.wallMs.toFixed(0)} ms, skopeo ${round.skopeo?.wallMs.toFixed(0)} ms\n`);
+      if (round.baseline) baselineRatios.push(round.baseline.wallMs / (round.skopeo?.wallMs ?? NaN));
+      process.stderr.write(
+        `round ${i + 1}/${runs}: ${tried.map((tool) => `${tool} ${round[tool]?.wallMs.toFixed(0)} ms`).join(', ')}, load ${(await readFile('/proc/loadavg', 'utf8')).split(' ')[0]}\n`,
+      );
     }
 
     // Within a repository and across repositories of one registry: requests and time.
@@ -146,14 +160,15 @@ async function main(): Promise<void> {
       '',
       '| tool | wall | CPU (user+sys) | peak RSS | requests | bytes up | bytes down |',
       '|---|---|---|---|---|---|---|',
-      ...(['slipway', 'skopeo'] as const).map((tool) => {
+      ...(baseline === undefined ? (['slipway', 'skopeo'] as const) : (['slipway', 'baseline', 'skopeo'] as const)).map((tool) => {
         const samples = hosts[tool];
         const pick = (key: keyof Sample) => median(samples.map((s) => s[key]));
-        const name = tool === 'slipway' ? '`slipway image copy` (bundled CLI)' : '`skopeo copy --all`';
+        const name = tool === 'slipway' ? '`slipway image copy` (bundled CLI)' : tool === 'baseline' ? `baseline (${baseline ?? ''})` : '`skopeo copy --all`';
         return `| ${name} | ${(pick('wallMs') / 1000).toFixed(2)} s | ${(pick('cpuMs') / 1000).toFixed(2)} s | ${(pick('rssKiB') / 1024).toFixed(0)} MiB | ${pick('requests')} | ${mib(pick('up'))} | ${mib(pick('down'))} |`;
       }),
       '',
       `wall ratio slipway / skopeo, per round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)})`,
+      ...(baseline === undefined ? [] : [`wall ratio baseline / skopeo, per round: ${baselineRatios.map((r) => r.toFixed(2)).join(', ')} (median ${median(baselineRatios).toFixed(2)})`]),
       '',
       `within one registry, ${localRuns} runs (medians; slipway in-process):`,
       '',

@@ -37,9 +37,6 @@ export class StreamRefusedError extends Error {
   }
 }
 
-/** What a streamed upload reads ahead of what the registry has taken, per blob. */
-const READ_AHEAD_BYTES = 4 * 1024 * 1024;
-
 /** Statuses a registry (or a proxy before it) answers a body it will not take in one piece with. */
 const STREAM_REFUSALS = new Set([400, 405, 411, 413, 415, 416, 501]);
 
@@ -107,59 +104,43 @@ export async function streamUpload(
       throw error;
     };
     const protocol = (message: string) => new RegistryError(`upload blob: ${where}: ${message}`, { host: transport.host, repository, reference: source.digest, code: 'E_REGISTRY_PROTOCOL' });
-    // One piece is held back until the next arrives: the last goes out only after the check.
-    let held: Uint8Array | undefined;
-    const body = new ReadableStream<Uint8Array>(
-      {
-        async pull(out) {
-          try {
-            for (;;) {
-              let next: IteratorResult<Uint8Array>;
-              try {
-                next = await iterator.next();
-              } catch (error) {
-                failure = { error };
-                throw error;
-              }
-              if (next.done === true) {
-                if (expected !== undefined && progress.bytes !== expected) fail(protocol(`the source ended after ${progress.bytes} of the ${expected} bytes it announced`));
-                const actual = hash?.digest();
-                if (actual !== undefined && actual !== source.digest) {
-                  fail(sourceMismatch(transport, repository, source.digest, actual));
-                }
-                if (held !== undefined) out.enqueue(held);
-                held = undefined;
-                out.close();
-                return;
-              }
-              const piece = next.value;
-              if (piece.length === 0) continue;
-              progress.bytes += piece.length;
-              if (expected !== undefined && progress.bytes > expected) {
-                fail(protocol(`the source sent more than the ${expected} bytes ${expected === source.size ? 'its descriptor says' : 'it announced'}`));
-              }
-              hash?.update(piece);
-              const previous = held;
-              held = piece;
-              if (previous !== undefined) {
-                out.enqueue(previous);
-                return;
-              }
-            }
-          } catch (error) {
-            out.error(error);
-          }
-        },
-      },
-      // Read ahead of the upload by up to READ_AHEAD_BYTES: the download keeps going while a piece
-      // is on its way to the registry, instead of each waiting for the other.
-      new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD_BYTES }),
-    );
+    // One piece is held back until the next arrives: the last goes out only after the check. The
+    // transport asks for the next piece once the registry has taken the last (the download waits
+    // meanwhile, its socket's buffers filling as they may).
+    async function* body(): AsyncGenerator<Uint8Array> {
+      let held: Uint8Array | undefined;
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+        if (next.done === true) {
+          if (expected !== undefined && progress.bytes !== expected) fail(protocol(`the source ended after ${progress.bytes} of the ${expected} bytes it announced`));
+          const actual = hash?.digest();
+          if (actual !== undefined && actual !== source.digest) fail(sourceMismatch(transport, repository, source.digest, actual));
+          if (held !== undefined) yield held;
+          return;
+        }
+        const piece = next.value;
+        if (piece.length === 0) continue;
+        progress.bytes += piece.length;
+        if (expected !== undefined && progress.bytes > expected) {
+          fail(protocol(`the source sent more than the ${expected} bytes ${expected === source.size ? 'its descriptor says' : 'it announced'}`));
+        }
+        hash?.update(piece);
+        const previous = held;
+        held = piece;
+        if (previous !== undefined) yield previous;
+      }
+    }
     const octet = { 'Content-Type': 'application/octet-stream' };
     const send = async (request: { method: 'PUT' | 'PATCH'; url: URL; headers: Record<string, string> }): Promise<TransportResponse> => {
       let response: TransportResponse;
       try {
-        response = await transport.send({ ...request, bodyStream: body, scopes, idempotent: false });
+        response = await transport.send({ ...request, bodyStream: body(), scopes, idempotent: false });
       } catch (error) {
         // The request failed because its source did: that is the error to report.
         if (failure !== undefined) return abandon(failure.error);

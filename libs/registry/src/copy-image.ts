@@ -84,8 +84,9 @@ const IMAGE_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerMa
  * digest is the same everywhere. Within one repository that is one GET and a PUT per tag. Across
  * repositories of the same registry, blobs are mounted, not uploaded (children first, the index
  * last, so a reader never sees an index whose children are missing); across registries (or
- * between a registry and the layout store) each blob is streamed from the source to the target,
- * at most two upload chunks at a time, and hashed on the way.
+ * between a registry and the layout store) each blob is streamed from the source to the target
+ * and hashed once on the way. The blobs of every platform of an index go `concurrency` at a time,
+ * not one platform after another.
  */
 export async function copyImage(options: CopyImageOptions): Promise<CopyImageResult> {
   const { from } = options;
@@ -181,6 +182,11 @@ async function repairChildren(
   return repaired;
 }
 
+/**
+ * Copy what `manifest` references that the target needs before the manifest itself: for an image,
+ * its blobs; for an index, every platform's blobs at once (a blob shared by platforms once), then
+ * each platform's manifest, children before their parents. The caller puts `manifest` last.
+ */
 async function copyContent(
   manifest: StoredManifest,
   from: CopySource,
@@ -189,30 +195,37 @@ async function copyContent(
   concurrency: number,
   conversion?: Conversion,
 ): Promise<void> {
-  const parsed = parseManifest(manifest, from);
-  if (INDEX_TYPES.has(manifest.mediaType)) {
-    for (const child of parsed.manifests ?? []) {
-      const childManifest = await from.registry.getManifest(from.repository, child.digest);
-      await copyContent(childManifest, from, target, result, concurrency, conversion);
-      const stored = conversion?.children.get(child.digest) ?? childManifest;
-      await target.registry.putManifest(target.repository, stored.digest, stored);
-      result.manifests++;
+  const blobs = new Map<string, Descriptor>();
+  const children: StoredManifest[] = [];
+  const gather = async (current: StoredManifest): Promise<void> => {
+    const parsed = parseManifest(current, from);
+    if (INDEX_TYPES.has(current.mediaType)) {
+      for (const child of parsed.manifests ?? []) {
+        const childManifest = await from.registry.getManifest(from.repository, child.digest);
+        await gather(childManifest);
+        children.push(childManifest);
+      }
+      return;
     }
-    return;
+    if (!IMAGE_TYPES.has(current.mediaType) && parsed.config === undefined) {
+      throw new RegistryError(`copy: ${from.repository}@${current.digest} has media type ${current.mediaType}, which is neither an image nor an index`, {
+        repository: from.repository,
+        reference: current.digest,
+        code: 'E_REGISTRY_PROTOCOL',
+      });
+    }
+    for (const d of [parsed.config, ...(parsed.layers ?? [])]) {
+      // Non-distributable (foreign) layers stay where their `urls` say; registries refuse them.
+      if (d !== undefined && !/nondistributable|foreign/.test(d.mediaType) && !blobs.has(d.digest)) blobs.set(d.digest, d);
+    }
+  };
+  await gather(manifest);
+  await forEachLimited([...blobs.values()], concurrency, (blob) => copyBlob(blob, from, target, result));
+  for (const child of children) {
+    const stored = conversion?.children.get(child.digest) ?? child;
+    await target.registry.putManifest(target.repository, stored.digest, stored);
+    result.manifests++;
   }
-  if (!IMAGE_TYPES.has(manifest.mediaType) && parsed.config === undefined) {
-    throw new RegistryError(`copy: ${from.repository}@${manifest.digest} has media type ${manifest.mediaType}, which is neither an image nor an index`, {
-      repository: from.repository,
-      reference: manifest.digest,
-      code: 'E_REGISTRY_PROTOCOL',
-    });
-  }
-  const blobs = [parsed.config, ...(parsed.layers ?? [])].filter(
-    // Non-distributable (foreign) layers stay where their `urls` say; registries refuse them.
-    (d): d is Descriptor => d !== undefined && !/nondistributable|foreign/.test(d.mediaType),
-  );
-  const unique = [...new Map(blobs.map((d) => [d.digest, d])).values()];
-  await forEachLimited(unique, concurrency, (blob) => copyBlob(blob, from, target, result));
 }
 
 /** copyImage's progress callback, for the blob copies of the call under way. */

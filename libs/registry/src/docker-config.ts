@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { chainCredentials, githubTokenCredentials, type CredentialSource, type RegistryCredentials } from './credentials.js';
 import { CredentialsError } from './errors.js';
 
@@ -99,6 +98,8 @@ function fromAuthEntry(
 async function runHelper(name: string, server: string, env: Record<string, string | undefined>): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${name}`;
   if (!/^[\w.-]+$/.test(name)) throw new CredentialsError(`invalid credential helper name ${JSON.stringify(name)}`, { badInput: true });
+  // Loaded here: most runs have no credential helper, and execa is ~9 MiB of a process's RSS.
+  const { execa } = await import('execa');
   const result = await execa(program, ['get'], { input: server, env, extendEnv: false, reject: false, timeout: 30_000, stripFinalNewline: true });
   if ((result as { code?: string }).code === 'ENOENT' || (result.failed && result.exitCode === undefined)) {
     throw new CredentialsError(`credential helper ${program} could not be run (is it on PATH?)`);

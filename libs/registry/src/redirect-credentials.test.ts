@@ -5,7 +5,9 @@ import { createRegistryClient, staticCredentials } from './index.js';
 
 // A registry on https://h:p whose redirects point at http://h:p (the same URL host: one port
 // answers both TLS and plain http), or at a CDN on another origin. A credential is bound to the
-// exact origin it was issued for, and never travels in clear text.
+// exact origin it was issued for, and never travels in clear text. Both wires the client can
+// speak through make the same decisions: node:https (the default, trusting the test CA through
+// the `ca` option) and a caller's fetch.
 
 const PASSWORD = 'tls-registry-password-Hq7Zx';
 const layer = makeTestImage().layers[0] as { digest: string; bytes: Uint8Array };
@@ -34,10 +36,16 @@ function redirectingRegistry(target: (self: DualFront, path: string) => string) 
   };
 }
 
-describe('credentials stay on the origin they were issued for', () => {
+/** How the client reaches https: its own node:https wire, or an injected fetch. */
+const wires: [string, () => { ca: string } | { fetch: typeof globalThis.fetch }][] = [
+  ['node:https (the default wire)', () => ({ ca: certificate.cert })],
+  ["a caller's fetch", () => ({ fetch: tlsFetch(certificate.cert) })],
+];
+
+describe.each(wires)('credentials stay on the origin they were issued for, through %s', (_name, wire) => {
   it('refuses an https → http redirect to the same host and port, sending nothing in clear text', async () => {
     const registry = await front(redirectingRegistry((self, path) => `http://${self.host}${path}`));
-    const client = createRegistryClient({ host: registry.host, credentials: staticCredentials(registry.host, { username: 'u', password: PASSWORD }), fetch: tlsFetch(certificate.cert) });
+    const client = createRegistryClient({ host: registry.host, credentials: staticCredentials(registry.host, { username: 'u', password: PASSWORD }), ...wire() });
 
     await expect(client.getManifest('acme/api', 'v1')).rejects.toMatchObject({ code: 'E_REGISTRY_UNSAFE_URL', message: expect.stringMatching(/downgrades https to plain http/) });
     await expect(client.getBlob('acme/api', layer.digest)).rejects.toMatchObject({ code: 'E_REGISTRY_UNSAFE_URL' });
@@ -51,7 +59,7 @@ describe('credentials stay on the origin they were issued for', () => {
       host: registry.host,
       insecureHosts: [registry.host],
       credentials: staticCredentials(registry.host, { username: 'u', password: PASSWORD }),
-      fetch: tlsFetch(certificate.cert),
+      ...wire(),
     });
 
     expect(await client.getBlob('acme/api', layer.digest)).toEqual(layer.bytes);
@@ -66,7 +74,7 @@ describe('credentials stay on the origin they were issued for', () => {
   it('follows a blob redirect to an https CDN on another port without credentials (Basic and Bearer)', async () => {
     const cdn = await front((_req, res) => void res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(layer.bytes));
     const registry = await front(redirectingRegistry(() => `https://${cdn.host}/blob?sig=1`));
-    const client = createRegistryClient({ host: registry.host, credentials: staticCredentials(registry.host, { username: 'u', password: PASSWORD }), fetch: tlsFetch(certificate.cert) });
+    const client = createRegistryClient({ host: registry.host, credentials: staticCredentials(registry.host, { username: 'u', password: PASSWORD }), ...wire() });
     expect(await client.getBlob('acme/api', layer.digest)).toEqual(layer.bytes);
     expect(cdn.requests.map((r) => [r.secure, r.authorization])).toEqual([[true, undefined]]);
 
@@ -82,7 +90,7 @@ describe('credentials stay on the origin they were issued for', () => {
     const bearerClient = createRegistryClient({
       host: bearerRegistry.host,
       credentials: staticCredentials(bearerRegistry.host, { username: 'u', password: PASSWORD }),
-      fetch: tlsFetch(certificate.cert),
+      ...wire(),
     });
     expect(await bearerClient.getBlob('acme/api', layer.digest)).toEqual(layer.bytes);
     expect(bearerCdn.requests.map((r) => r.authorization)).toEqual([undefined]);

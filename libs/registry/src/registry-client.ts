@@ -9,6 +9,7 @@ import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';
 import { backoffDelay, resolveRetry, type RetryOptions } from './retry.js';
 import { RegistryTransport, type RequestEvent, type Scope, type TransportResponse } from './registry-transport.js';
 import { bytesSource, verifyingReader } from './blob-stream.js';
+import { fetchWire, nodeWire } from './http-wire.js';
 import { MANIFEST_ACCEPT, type BlobPushOutcome, type BlobPushResult, type BlobReader, type BlobSource, type Descriptor, type Registry, type StoredManifest } from './types.js';
 
 export interface RegistryClientOptions {
@@ -21,7 +22,17 @@ export interface RegistryClientOptions {
    * (services.json `insecureRegistries`). Any other https → http redirect is refused.
    */
   insecureHosts?: readonly string[];
+  /**
+   * What sends each request instead of node:http/https (which are the default: blob bytes stream
+   * from socket to socket through Node streams, and undici is never loaded). Every decision —
+   * auth, redirects, timeouts, limits — is the client's either way; the fetch is only the wire.
+   */
   fetch?: typeof globalThis.fetch;
+  /**
+   * PEM certificates trusted for https beside Node's own (and `NODE_EXTRA_CA_CERTS`): a registry
+   * behind a private CA. Not used with `fetch`.
+   */
+  ca?: string;
   /** Where credentials come from; anonymous when absent. */
   credentials?: CredentialSource;
   retry?: RetryOptions;
@@ -100,7 +111,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     host: options.host,
     insecure: options.insecure ?? false,
     insecureHosts: [...(options.insecureHosts ?? []), ...(options.insecure === true ? [options.host] : [])],
-    fetch: options.fetch ?? globalThis.fetch,
+    wire: options.fetch === undefined ? nodeWire({ ca: options.ca }) : fetchWire(options.fetch),
     credentials: options.credentials,
     retry,
     sleep,

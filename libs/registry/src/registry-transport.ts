@@ -23,6 +23,7 @@ import {
   type ResolvedRetry,
 } from './retry.js';
 import { parseChallenges } from './www-authenticate.js';
+import type { Wire, WireBody, WireHeaders } from './http-wire.js';
 
 /** Access needed on one repository. */
 export interface Scope {
@@ -50,7 +51,8 @@ export interface TransportOptions {
   insecure: boolean;
   /** Hosts (`host:port`) that may be spoken to over plain http: services.json `insecureRegistries`. */
   insecureHosts: readonly string[];
-  fetch: typeof globalThis.fetch;
+  /** What carries one exchange: node:http/https, or a caller's fetch (http-wire.ts). */
+  wire: Wire;
   credentials: CredentialSource | undefined;
   retry: ResolvedRetry;
   sleep: (ms: number) => Promise<void>;
@@ -79,7 +81,7 @@ export interface TransportRequest {
    * the last, aborts it, and so does a pace below `minBytesPerSecond` over the time spent waiting
    * on the server. A failure of the stream itself (its source) rejects the request.
    */
-  bodyStream?: ReadableStream<Uint8Array>;
+  bodyStream?: AsyncIterable<Uint8Array>;
   scopes: readonly Scope[];
   /** Safe to send again after a lost response (GET, HEAD, PUT of a manifest). */
   idempotent: boolean;
@@ -96,7 +98,7 @@ export interface TransportRequest {
 
 export interface TransportResponse {
   status: number;
-  headers: Headers;
+  headers: WireHeaders;
   /** Empty when the body came as `stream`. */
   body: Uint8Array;
   url: URL;
@@ -344,7 +346,7 @@ export class RegistryTransport {
   private async fetchOnce(
     kind: RequestEvent['kind'],
     url: URL,
-    init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined; bodyStream?: ReadableStream<Uint8Array> },
+    init: { method: string; headers: Record<string, string>; body: Uint8Array | undefined; bodyStream?: AsyncIterable<Uint8Array> },
     maxBytes: number | undefined,
     stream = false,
     deadline = this.clock() + this.options.timeoutMs,
@@ -364,17 +366,7 @@ export class RegistryTransport {
     let handedOver = false;
     try {
       const sent = init.bodyStream === undefined ? init.body : this.pacedBody(init.bodyStream, event, idle, controller);
-      const response = await this.options.fetch(url, {
-        method: init.method,
-        headers: init.headers,
-        ...(sent === undefined ? {} : { body: sent }),
-        ...(init.bodyStream === undefined ? {} : { duplex: 'half' }),
-        // 'manual' makes fetch keep a copy of a streamed body for a redirect it would never
-        // follow (the body is teed, and the unread branch holds every byte); a streamed body
-        // follows no redirect anyway, so one fails the request instead.
-        redirect: init.bodyStream === undefined ? 'manual' : 'error',
-        signal: controller.signal,
-      } as RequestInit);
+      const response = await this.options.wire(url, { method: init.method, headers: init.headers, body: sent, signal: controller.signal });
       idle.disarm();
       event.status = response.status;
       if (stream && response.status >= 200 && response.status < 300 && init.method !== 'HEAD') {
@@ -385,21 +377,21 @@ export class RegistryTransport {
       let body: Uint8Array;
       if (init.method === 'HEAD' || REDIRECTS.has(response.status)) {
         // Nothing in a redirect's body is used: however large, it is not read.
-        await response.body?.cancel().catch(() => undefined);
+        await response.body.cancel().catch(() => undefined);
         body = new Uint8Array();
       } else if (response.status < 200 || response.status >= 300) {
         // An error body only feeds the message (parseOciError reads at most 64 KiB): read that much, drop the rest.
-        body = await readBoundedBody(response, { maxBytes: ERROR_BODY_BYTES });
+        body = await readBoundedBody(boundable(response.headers, response.body), { maxBytes: ERROR_BODY_BYTES });
       } else {
         const bound = maxBytes ?? DEFAULT_MAX_BYTES;
-        body = await readBoundedBody(response, { maxBytes: bound, tooLarge: () => this.tooLarge(url, bound) });
+        body = await readBoundedBody(boundable(response.headers, response.body), { maxBytes: bound, tooLarge: () => this.tooLarge(url, bound) });
       }
       event.bytesReceived = body.length;
       return { status: response.status, headers: response.headers, body, url };
     } finally {
       clearTimeout(timer);
       if (!handedOver) {
-        idle.disarm();
+        idle.stop();
         this.options.onRequest?.(event);
       }
     }
@@ -412,60 +404,56 @@ export class RegistryTransport {
    * below `minBytesPerSecond` over each `timeoutMs` of it, aborts the exchange. Time spent reading
    * `source` does not count (its own reader bounds it).
    */
-  private pacedBody(source: ReadableStream<Uint8Array>, event: RequestEvent, idle: IdleTimer, controller: AbortController): ReadableStream<Uint8Array> {
-    const reader = source.getReader();
+  private async *pacedBody(source: AsyncIterable<Uint8Array>, event: RequestEvent, idle: IdleTimer, controller: AbortController): AsyncGenerator<Uint8Array> {
     const { timeoutMs, minBytesPerSecond } = this.options;
     let waited = 0;
     let windowBytes = 0;
     let handedAt: number | undefined;
-    return new ReadableStream<Uint8Array>(
-      {
-        async pull(out) {
-          idle.disarm();
-          if (handedAt !== undefined) {
-            waited += performance.now() - handedAt;
-            handedAt = undefined;
-            if (waited >= timeoutMs) {
-              if ((windowBytes * 1000) / waited < minBytesPerSecond) {
-                const why = `the server took the body at ${Math.round((windowBytes * 1000) / waited)} bytes/s, below ${minBytesPerSecond}`;
-                controller.abort(new DOMException(why, 'TimeoutError'));
-                out.error(new DOMException(why, 'TimeoutError'));
-                return;
-              }
-              waited = 0;
-              windowBytes = 0;
-            }
-          }
-          const next = await reader.read();
-          if (next.done) {
-            out.close();
-          } else {
-            event.bytesSent += next.value.length;
-            windowBytes += next.value.length;
-            out.enqueue(next.value);
-          }
-          // Now the server's turn: to take this piece, or to answer.
-          handedAt = performance.now();
-          idle.arm();
-        },
-        async cancel(reason) {
-          idle.disarm();
-          await reader.cancel(reason).catch(() => undefined);
-        },
-      },
-      { highWaterMark: 0 },
-    );
+    // Asked for the next piece: the server took the last one.
+    const resumed = () => {
+      idle.disarm();
+      if (handedAt === undefined) return;
+      waited += performance.now() - handedAt;
+      handedAt = undefined;
+      if (waited < timeoutMs) return;
+      if ((windowBytes * 1000) / waited < minBytesPerSecond) {
+        const why = `the server took the body at ${Math.round((windowBytes * 1000) / waited)} bytes/s, below ${minBytesPerSecond}`;
+        const error = new DOMException(why, 'TimeoutError');
+        controller.abort(error);
+        throw error;
+      }
+      waited = 0;
+      windowBytes = 0;
+    };
+    // Now the server's turn: to take this piece, or to answer.
+    const handed = () => {
+      handedAt = performance.now();
+      idle.arm();
+    };
+    try {
+      for await (const piece of source) {
+        event.bytesSent += piece.length;
+        windowBytes += piece.length;
+        handed();
+        yield piece;
+        resumed();
+      }
+      handed();
+    } catch (error) {
+      idle.disarm();
+      throw error;
+    }
   }
 
-  private streamedBody(response: Response, url: URL, method: string, event: RequestEvent, idle: IdleTimer): StreamedBody {
-    const reader = (response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })).getReader();
+  private streamedBody(response: { headers: WireHeaders; body: WireBody }, url: URL, method: string, event: RequestEvent, idle: IdleTimer): StreamedBody {
+    const reader = response.body;
     const length = Number(response.headers.get('content-length') ?? NaN);
     const encoding = (response.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
     let ended = false;
     const end = (): boolean => {
       if (ended) return false;
       ended = true;
-      idle.disarm();
+      idle.stop();
       this.options.onRequest?.(event);
       return true;
     };
@@ -484,7 +472,7 @@ export class RegistryTransport {
       try {
         for (;;) {
           if (ended) return;
-          let result: Awaited<ReturnType<typeof reader.read>>;
+          let result: Awaited<ReturnType<WireBody['read']>>;
           idle.arm();
           const started = performance.now();
           try {
@@ -679,8 +667,14 @@ export class RegistryTransport {
   }
 }
 
-/** Aborts a request when the server keeps us waiting `ms` for the next thing. */
+/**
+ * Aborts a request when the server keeps us waiting `ms` for the next thing. Armed and disarmed
+ * around every piece of a streamed body, so arming costs no timer of its own: one timer, unref'd
+ * (a wait on the server always has its socket keeping the process alive), looks at when the
+ * current wait began and sleeps again for what is left of it.
+ */
 class IdleTimer {
+  private armedAt: number | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   constructor(
     private readonly controller: AbortController,
@@ -688,14 +682,36 @@ class IdleTimer {
   ) {}
 
   arm(): void {
-    this.disarm();
-    this.timer = setTimeout(() => this.controller.abort(new DOMException(`no data for ${this.ms} ms`, 'TimeoutError')), this.ms);
+    this.armedAt = performance.now();
+    if (this.timer === undefined) this.wake(this.ms);
   }
 
   disarm(): void {
+    this.armedAt = undefined;
+  }
+
+  /** Disarmed for good: the timer goes too. */
+  stop(): void {
+    this.armedAt = undefined;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
+
+  private wake(delay: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.armedAt === undefined) return;
+      const left = this.armedAt + this.ms - performance.now();
+      if (left > 0) this.wake(left);
+      else this.controller.abort(new DOMException(`no data for ${this.ms} ms`, 'TimeoutError'));
+    }, Math.max(1, delay));
+    this.timer.unref();
+  }
+}
+
+/** A wire body as readBoundedBody reads a fetch Response's. */
+function boundable(headers: WireHeaders, body: WireBody) {
+  return { headers, body: { getReader: () => body, cancel: () => body.cancel() } };
 }
 
 function basic(credentials: RegistryCredentials): string {
