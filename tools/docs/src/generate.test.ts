@@ -32,8 +32,8 @@ describe('committed references', () => {
   });
 
   it('docs/cli.md documents every environment variable the sources read', () => {
-    // Set by the system, by Nx or for git itself (slipway only reads them), or a test hook.
-    const notUsers = ['PATH', 'HOME', 'USER', 'USERNAME', 'LOGNAME', 'TERM', 'XDG_RUNTIME_DIR', 'NX_TASK_TARGET_PROJECT', 'NX_TASK_TARGET_TARGET', 'NX_WORKSPACE_ROOT', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_HTTP_LOW_SPEED_LIMIT', 'GIT_HTTP_LOW_SPEED_TIME', 'SLIPWAY_TEST_CRASH_AFTER'];
+    // Set by the system, by Nx, for git or Node themselves (slipway only reads them), or a test hook.
+    const notUsers = ['NODE_OPTIONS', 'PATH', 'HOME', 'USER', 'USERNAME', 'LOGNAME', 'TERM', 'XDG_RUNTIME_DIR', 'NX_TASK_TARGET_PROJECT', 'NX_TASK_TARGET_TARGET', 'NX_WORKSPACE_ROOT', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_HTTP_LOW_SPEED_LIMIT', 'GIT_HTTP_LOW_SPEED_TIME', 'SLIPWAY_TEST_CRASH_AFTER'];
     const documented = new Set(ENVIRONMENT.flatMap(([names]) => names.split(', ')));
     const read = new Set<string>();
     const roots = ['apps/release/src', ...readdirSync(new URL('libs', workspaceRoot)).map((lib) => `libs/${lib}/src`)];

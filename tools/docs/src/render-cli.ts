@@ -36,6 +36,7 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['NODE_AUTH_TOKEN, NPM_TOKEN', 'npm token for `kind: "npm"` services; otherwise npm\'s own configuration decides.'],
   ['GITHUB_ACTOR', 'Who promoted, in the audit trail (else git\'s `user.name`, else `$USER`).'],
   ['GITHUB_OUTPUT, GITHUB_STEP_SUMMARY', 'Set by GitHub Actions: `publish` and `reserve` write their outputs and a summary there.'],
+  ['NODE_USE_ENV_PROXY', 'Node’s own setting (Node 24.5 and later): `1` makes Node’s agents, which slipway uses for registries, go through `HTTP_PROXY` / `HTTPS_PROXY` (minus `NO_PROXY`); on older Node registries are reached directly.'],
   ['SLIPWAY_GITHUB_TIMEOUT', 'Seconds one GitHub API request attempt may take, connect to last byte, before it is retried or fails; default 60.'],
   ['SLIPWAY_GIT_TIMEOUT', 'Seconds a git command that talks to a remote (clone, fetch, push, ls-remote) may take in all; default 600.'],
   ['SLIPWAY_BUILD_ENGINE', '`docker`, `podman` or `buildah`: the engine of `build.type: "docker"` on this machine, over services.json\'s `build.engine`; unset, one is detected.'],
