@@ -1,3 +1,3 @@
 export { redact } from './redact.js';
-export { readBoundedBody } from './bounded-body.js';
+export { concatBytes, readBoundedBody } from './bounded-body.js';
 export type { BodySource, BoundedBodyOptions } from './bounded-body.js';

@@ -3,7 +3,7 @@
 // closing PUT), or, for a registry that refuses that, PATCH chunks and a closing PUT; or a
 // cross-repository mount.
 
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '@slipway/redact';
 import { verifiedDigest } from './blob-stream.js';
 import { digestHasher } from './digest.js';
 import { DigestMismatchError, RegistryError } from './errors.js';

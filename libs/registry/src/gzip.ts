@@ -1,5 +1,5 @@
 import { constants, crc32, deflateRawSync } from 'node:zlib';
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '@slipway/redact';
 
 /** The compression level every reproducible layer uses; part of what fixes the layer's digest. */
 export const REPRODUCIBLE_GZIP_LEVEL = 6;

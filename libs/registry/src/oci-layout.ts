@@ -25,7 +25,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { verifyingReader } from './blob-stream.js';
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '@slipway/redact';
 import { isRetryableUploadFailure } from './blob-upload.js';
 import { computeDigest, digestHasher } from './digest.js';
 import { DigestMismatchError, NotFoundError, RegistryError } from './errors.js';

@@ -4,7 +4,7 @@
 // Format: POSIX ustar, with a pax extended header only when a name does not fit ustar
 // (longer than ustar's name/prefix split allows, or not ASCII).
 
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '@slipway/redact';
 
 export type TarEntry =
   | { type: 'dir'; path: string; mode?: number }
@@ -98,7 +98,7 @@ export function tarHeader(entry: TarStreamEntry, mtime = 0): Uint8Array {
       linkname: fitsUstar(linkname, 100) ? linkname : asciiFallback(linkname, 100),
     }),
   );
-  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks);
+  return concatBytes(chunks);
 }
 
 /** The zeros that round `length` bytes of data up to a whole block. */
