@@ -93,13 +93,7 @@ export function createRunner({ cwd, env: given = {}, secrets = [], remoteTimeout
     if (result.status === undefined) throw notRun(command, result.failure, secrets);
     const stdout = text(result.stdout);
     const stderr = redact(text(result.stderr), secrets);
-    if (!okStatus.includes(result.status)) {
-      throw new GitError(`${command} failed (exit ${String(result.status)}): ${summarize(stderr)}`, {
-        command,
-        status: result.status,
-        stderr,
-      });
-    }
+    if (!okStatus.includes(result.status)) throw failed(command, result.status, stderr);
     return { stdout, stderr, status: result.status };
   };
   return Object.assign(runner, { prepareRemote: () => void remoteEnv() });
@@ -116,12 +110,14 @@ export function createBatchRunner({ cwd, env: given = {}, secrets = [] }: RunGit
     const command = redact(['git', ...args].map(quoteArg).join(' '), secrets);
     const result = await startGit(args, { cwd, env, input }).result;
     if (result.status === undefined) throw notRun(command, result.failure, secrets);
-    if (result.status !== 0) {
-      const stderr = redact(text(result.stderr), secrets);
-      throw new GitError(`${command} failed (exit ${String(result.status)}): ${summarize(stderr)}`, { command, status: result.status, stderr });
-    }
+    if (result.status !== 0) throw failed(command, result.status, redact(text(result.stderr), secrets));
     return result.stdout;
   };
+}
+
+/** git exited with a status the caller does not accept; `stderr` is redacted already. */
+function failed(command: string, status: number, stderr: string): GitError {
+  return new GitError(`${command} failed (exit ${String(status)}): ${summarize(stderr)}`, { command, status, stderr });
 }
 
 /** git did not start (not installed, no such folder) or was stopped by a signal. */
