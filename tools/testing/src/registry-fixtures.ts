@@ -109,13 +109,18 @@ export async function writeTestLayout(dir: string, content: TestImage | TestInde
     await put(image.digest, image.bytes);
   }
   await put(content.digest, content.bytes);
+  await writeLayoutIndex(dir, { mediaType: content.mediaType, digest: content.digest, size: content.bytes.length }, tag);
+}
+
+/** The `oci-layout` marker and an `index.json` naming `top` (its blobs already under `dir`) as `tag`. */
+export async function writeLayoutIndex(dir: string, top: { mediaType: string; digest: string; size: number }, tag: string): Promise<void> {
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   await writeFile(
     join(dir, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: content.mediaType, digest: content.digest, size: content.bytes.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+      manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }],
     }),
   );
 }

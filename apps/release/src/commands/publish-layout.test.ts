@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTestImage, type TestImage } from '@slipway/testing';
+import { makeTestImage, writeLayoutIndex, type TestImage } from '@slipway/testing';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { releaseWorkspace } from '../../test/fixtures.js';
@@ -52,15 +52,7 @@ async function writeDockerPrebuilt(dir: string, tag: string, kind: 'manifest' | 
     });
     top = { ...(await put(text)), mediaType: DOCKER_LIST };
   }
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(
-    join(dir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-    }),
-  );
+  await writeLayoutIndex(dir, top, tag);
   return top.digest;
 }
 
